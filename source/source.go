@@ -1,0 +1,182 @@
+// Package source defines what a monitored MongoDB deployment looks like to currentop: the data
+// model every backend fills (Snapshot, Server, Client, Session), the Source contract, its
+// optional capabilities, and the filter language shared by the UI and the backends.
+//
+// Data flows one way: a Source produces a Snapshot, the UI or a one-shot printer consumes it.
+// Nothing in this package knows about terminals.
+package source
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+)
+
+// Source produces snapshots of one deployment.
+//
+// Snapshot must return correct results whatever the Query pushes down: a backend that cannot
+// filter server-side returns everything and lets Query.Filter be applied locally (see Apply).
+// Errors are wrapped with %w and say what the user should do.
+type Source interface {
+	Snapshot(ctx context.Context, q Query) (*Snapshot, error)
+}
+
+// Killer is the optional capability of ending operations, found by type assertion.
+//
+// Kill receives the sessions exactly as the caller last saw them, not bare IDs: operation IDs
+// are reused by servers, so a Killer re-reads each operation first and refuses when the ID now
+// belongs to a different connection or operation (KillRefused).
+type Killer interface {
+	Kill(ctx context.Context, targets []Session) []KillResult
+}
+
+// Lister is the optional capability of listing the instances a source can monitor
+// (cloud sources: `currentop --source tencent --list`).
+type Lister interface {
+	List(ctx context.Context) ([]Instance, error)
+}
+
+// Instance is one monitorable deployment as a cloud API lists it.
+type Instance struct {
+	ID      string   `json:"id"`
+	Name    string   `json:"name"`
+	Region  string   `json:"region,omitempty"`
+	Version string   `json:"version,omitempty"`
+	Type    string   `json:"type,omitempty"` // replica set, sharded cluster, single node
+	Status  string   `json:"status,omitempty"`
+	Nodes   []string `json:"nodes,omitempty"`
+}
+
+// Query carries what a source may push down. Every field is a hint about what the caller will
+// show; a source returns a correct superset when it cannot honour one, and the caller applies
+// Filter locally anyway.
+type Query struct {
+	// IdleConnections includes connections with no operation in flight (Session.Type "idle").
+	IdleConnections bool
+	// IdleSessions includes inactive sessions holding transaction resources ("idleSession").
+	IdleSessions bool
+	// IdleCursors includes open cursors not currently in a getMore ("idleCursor").
+	IdleCursors bool
+	// System includes internal threads, replication traffic, other cluster members' operations
+	// and drivers' awaitable hello heartbeats — hidden by default.
+	System bool
+	// Filter is the user's filter; a source may push some of its terms down.
+	Filter Filter
+	// Limit is a paging hint: the caller shows at most this many sessions (0 = no hint).
+	Limit int
+}
+
+// Snapshot is one observation of a deployment.
+type Snapshot struct {
+	Source   string    `json:"source"` // "mongodb", "tencent", "huawei"
+	Target   string    `json:"target"` // what was monitored, secrets masked
+	TakenAt  time.Time `json:"taken_at"`
+	Server   Server    `json:"server"`
+	Clients  []Client  `json:"clients"`
+	Sessions []Session `json:"sessions"`
+
+	// TotalSessions is how many sessions the source knows of when it returned fewer (paging);
+	// 0 when Sessions is complete.
+	TotalSessions int `json:"-"`
+	// Partial is set when the source could not provide everything; Warnings say what.
+	Partial  bool     `json:"-"`
+	Warnings []string `json:"-"`
+}
+
+// Server is what is known about the monitored process or instance.
+type Server struct {
+	Host        string      `json:"host"`
+	Version     string      `json:"version"`
+	Kind        string      `json:"kind"` // "mongod", "mongos", "cloud"
+	UptimeS     int64       `json:"uptime_s"`
+	Connections Connections `json:"connections"`
+}
+
+// Connections are the server's connection counters (serverStatus.connections).
+type Connections struct {
+	Current      int64 `json:"current"`
+	Available    int64 `json:"available"`
+	Active       int64 `json:"active"`
+	TotalCreated int64 `json:"total_created"`
+}
+
+// Client is one client IP address with everything connected from it.
+type Client struct {
+	IP       string   `json:"ip"`
+	Count    int      `json:"count"`
+	Active   int      `json:"active"`
+	Internal bool     `json:"internal"` // another cluster member or the provider's own service
+	Apps     []string `json:"apps"`
+	Users    []string `json:"users"`
+	Drivers  []string `json:"drivers"`
+}
+
+// Session types.
+const (
+	TypeOp          = "op"          // an operation in flight
+	TypeIdle        = "idle"        // a connection with nothing in flight
+	TypeIdleSession = "idleSession" // an inactive session holding transaction resources
+	TypeIdleCursor  = "idleCursor"  // an open cursor between getMores
+)
+
+// Session is one operation, idle connection, idle session or idle cursor.
+//
+// ID is a string because backends disagree: "4119786" on mongod, "shard01:4119786" through
+// mongos, "shard_1:7201646" on Huawei, "ReplicaSetName/NodeName/OpId" on Tencent. It is what a
+// Killer is given back.
+type Session struct {
+	ID             string          `json:"id"`
+	Type           string          `json:"type"`
+	Active         bool            `json:"active"`
+	Op             string          `json:"op"`
+	NS             string          `json:"ns"`
+	RunningUS      int64           `json:"running_us"`
+	PlanSummary    string          `json:"plan_summary"`
+	Client         string          `json:"client"` // ip:port
+	App            string          `json:"app"`
+	User           string          `json:"user"` // user@db
+	Driver         string          `json:"driver"`
+	Host           string          `json:"host"`
+	Shard          string          `json:"shard"`
+	Desc           string          `json:"desc"`
+	ConnectionID   int64           `json:"connection_id"`
+	WaitingForLock bool            `json:"waiting_for_lock"`
+	NumYields      int64           `json:"num_yields"`
+	Command        json.RawMessage `json:"command"` // relaxed Extended JSON; a JSON string when the provider's text is not JSON
+
+	// Fields below are not part of the stable one-shot JSON.
+
+	// Internal marks internal threads, replication and cluster-member traffic and awaitable
+	// hello heartbeats: hidden unless Query.System.
+	Internal    bool   `json:"-"`
+	KillPending bool   `json:"-"`
+	Msg         string `json:"-"` // progress message, e.g. an index build's
+	// Raw is the whole document as the provider sent it (relaxed Extended JSON), shown by the
+	// detail view; nil when the provider has nothing more than the fields above.
+	Raw json.RawMessage `json:"-"`
+}
+
+// Running is the session's running time.
+func (s *Session) Running() time.Duration { return time.Duration(s.RunningUS) * time.Microsecond }
+
+// Kill outcomes.
+type KillOutcome string
+
+const (
+	KillGone         KillOutcome = "killed"        // the operation ended
+	KillPending      KillOutcome = "kill pending"  // marked; it stops at its next interrupt point
+	KillStillRunning KillOutcome = "still running" // the server accepted the kill but the op runs on
+	KillAlreadyGone  KillOutcome = "already gone"  // it had ended before the kill was sent
+	KillRefused      KillOutcome = "refused"       // the ID now belongs to another operation
+	KillNotPermitted KillOutcome = "not permitted" // the server or API refused the privilege
+	KillNotKillable  KillOutcome = "not killable"  // e.g. idle sessions on Huawei
+	KillFailed       KillOutcome = "failed"        // any other error
+)
+
+// KillResult is the outcome of killing one session.
+type KillResult struct {
+	ID      string
+	Outcome KillOutcome
+	// Err explains refusals and failures in words the user can act on.
+	Err error
+}
