@@ -1,0 +1,200 @@
+// Package report prints one snapshot for scripts and incident tickets: the stable JSON of
+// DESIGN.md, CSV, or an aligned text table.
+package report
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/currentop/currentop/source"
+)
+
+// Formats are the accepted --format values.
+var Formats = []string{"json", "csv", "table"}
+
+// Panes are the accepted --pane values for csv and table.
+var Panes = []string{"all", "sessions", "clients"}
+
+// Write prints snap in the given format. pane selects what csv and table print
+// ("sessions", "clients", or "all"; csv treats "all" as "sessions", since one CSV holds one table).
+func Write(w io.Writer, format, pane string, snap *source.Snapshot) error {
+	switch format {
+	case "json":
+		return JSON(w, snap)
+	case "csv":
+		if pane == "clients" {
+			return ClientsCSV(w, snap)
+		}
+		return SessionsCSV(w, snap)
+	case "table":
+		return Table(w, pane, snap)
+	default:
+		return fmt.Errorf("unknown format %q: use one of %s", format, strings.Join(Formats, ", "))
+	}
+}
+
+// document is the stable one-shot JSON: snake_case, arrays never null, taken_at in UTC.
+type document struct {
+	Source   string           `json:"source"`
+	Target   string           `json:"target"`
+	TakenAt  string           `json:"taken_at"`
+	Server   source.Server    `json:"server"`
+	Clients  []source.Client  `json:"clients"`
+	Sessions []source.Session `json:"sessions"`
+}
+
+// JSON writes the snapshot as one JSON document followed by a newline.
+func JSON(w io.Writer, snap *source.Snapshot) error {
+	doc := document{
+		Source:   snap.Source,
+		Target:   snap.Target,
+		TakenAt:  snap.TakenAt.UTC().Format(time.RFC3339),
+		Server:   snap.Server,
+		Clients:  make([]source.Client, len(snap.Clients)),
+		Sessions: make([]source.Session, len(snap.Sessions)),
+	}
+	for i, c := range snap.Clients {
+		c.Apps, c.Users, c.Drivers = nonNil(c.Apps), nonNil(c.Users), nonNil(c.Drivers)
+		doc.Clients[i] = c
+	}
+	for i, s := range snap.Sessions {
+		if len(s.Command) == 0 {
+			s.Command = json.RawMessage("null")
+		}
+		doc.Sessions[i] = s
+	}
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return enc.Encode(doc)
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+var sessionColumns = []string{"id", "type", "active", "op", "ns", "running_us", "plan_summary", "client", "app", "user", "driver", "host", "shard", "desc", "connection_id", "waiting_for_lock", "num_yields", "command"}
+
+// SessionsCSV writes one row per session with a header row.
+func SessionsCSV(w io.Writer, snap *source.Snapshot) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(sessionColumns); err != nil {
+		return err
+	}
+	for _, s := range snap.Sessions {
+		if err := cw.Write(sessionRow(&s)); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+func sessionRow(s *source.Session) []string {
+	return []string{s.ID, s.Type, strconv.FormatBool(s.Active), s.Op, s.NS,
+		strconv.FormatInt(s.RunningUS, 10), s.PlanSummary, s.Client, s.App, s.User, s.Driver,
+		s.Host, s.Shard, s.Desc, strconv.FormatInt(s.ConnectionID, 10),
+		strconv.FormatBool(s.WaitingForLock), strconv.FormatInt(s.NumYields, 10), string(s.Command)}
+}
+
+// ClientsCSV writes one row per client IP with a header row; list cells are joined with "|".
+func ClientsCSV(w io.Writer, snap *source.Snapshot) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write([]string{"ip", "count", "active", "internal", "apps", "users", "drivers"}); err != nil {
+		return err
+	}
+	for _, c := range snap.Clients {
+		row := []string{c.IP, strconv.Itoa(c.Count), strconv.Itoa(c.Active), strconv.FormatBool(c.Internal),
+			strings.Join(c.Apps, "|"), strings.Join(c.Users, "|"), strings.Join(c.Drivers, "|")}
+		if err := cw.Write(row); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// Table writes a human-readable summary: the server line, then the clients and/or sessions.
+func Table(w io.Writer, pane string, snap *source.Snapshot) error {
+	sv := snap.Server
+	fmt.Fprintf(w, "%s %s  %s %s  up %s  conns %d current / %d available, %d active  at %s\n",
+		snap.Source, snap.Target, sv.Kind, sv.Version, Duration(time.Duration(sv.UptimeS)*time.Second),
+		sv.Connections.Current, sv.Connections.Available, sv.Connections.Active,
+		snap.TakenAt.UTC().Format(time.RFC3339))
+	for _, warn := range snap.Warnings {
+		fmt.Fprintf(w, "warning: %s\n", warn)
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	if pane != "sessions" {
+		fmt.Fprintf(tw, "\nCLIENT\tCONNS\tACTIVE\tINTERNAL\tAPPS\tUSERS\tDRIVERS\n")
+		for _, c := range snap.Clients {
+			fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%s\t%s\n", c.IP, c.Count, c.Active, yes(c.Internal),
+				list(c.Apps), list(c.Users), list(c.Drivers))
+		}
+	}
+	if pane != "clients" {
+		fmt.Fprintf(tw, "\nID\tOP\tNS\tRUNNING\tPLAN\tCLIENT\tAPP\tUSER\tDESC\tLOCK\n")
+		for _, s := range snap.Sessions {
+			running := "-"
+			if s.Active {
+				running = Duration(s.Running())
+			}
+			lock := ""
+			if s.WaitingForLock {
+				lock = "waiting"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.ID, dash(s.Op), dash(s.NS), running,
+				dash(s.PlanSummary), dash(s.Client), dash(s.App), dash(s.User), dash(s.Desc), lock)
+		}
+	}
+	return tw.Flush()
+}
+
+func yes(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func list(s []string) string {
+	if len(s) == 0 {
+		return "-"
+	}
+	return strings.Join(s, ",")
+}
+
+// Duration renders a running time the way a DBA reads it: 850ms, 7.4s, 3m12s, 2h05m, 3d4h.
+func Duration(d time.Duration) string {
+	switch {
+	case d < 0:
+		return "0s"
+	case d < time.Second:
+		return strconv.FormatInt(d.Milliseconds(), 10) + "ms"
+	case d < 10*time.Second:
+		return strconv.FormatFloat(d.Seconds(), 'f', 1, 64) + "s"
+	case d < time.Minute:
+		return strconv.FormatInt(int64(d/time.Second), 10) + "s"
+	case d < time.Hour:
+		return fmt.Sprintf("%dm%02ds", int64(d/time.Minute), int64(d%time.Minute/time.Second))
+	case d < 24*time.Hour:
+		return fmt.Sprintf("%dh%02dm", int64(d/time.Hour), int64(d%time.Hour/time.Minute))
+	default:
+		return fmt.Sprintf("%dd%dh", int64(d/(24*time.Hour)), int64(d%(24*time.Hour)/time.Hour))
+	}
+}

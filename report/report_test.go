@@ -1,0 +1,158 @@
+package report
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/currentop/currentop/source"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files in testdata/")
+
+// designSnapshot is the example of the one-shot JSON in DESIGN.md.
+func designSnapshot() *source.Snapshot {
+	return &source.Snapshot{
+		Source:  "mongodb",
+		Target:  "mongodb://db1:27017/",
+		TakenAt: time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC),
+		Server: source.Server{Host: "db1:27017", Version: "8.0.4", Kind: "mongod", UptimeS: 86400,
+			Connections: source.Connections{Current: 412, Available: 838448, Active: 17, TotalCreated: 9120}},
+		Clients: []source.Client{{IP: "10.20.3.17", Count: 40, Active: 2, Apps: []string{"orders-api"},
+			Users: []string{"ordersApp@admin"}, Drivers: []string{"mongo-go-driver 2.9.3"}}},
+		Sessions: []source.Session{{ID: "4119786", Type: "op", Active: true, Op: "query", NS: "shop.orders",
+			RunningUS: 7391022, PlanSummary: "COLLSCAN", Client: "10.20.3.17:53422", App: "orders-api",
+			User: "ordersApp@admin", Driver: "mongo-go-driver 2.9.3", Host: "rs0-a:27017", Desc: "conn1842",
+			ConnectionID: 1842, NumYields: 7402, Command: json.RawMessage(`{"find":"orders"}`),
+			Internal: true, Msg: "not in the stable JSON"}},
+	}
+}
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./report -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from golden:\n got: %s\nwant: %s", name, got, want)
+	}
+}
+
+func TestJSONMatchesDesign(t *testing.T) {
+	var buf bytes.Buffer
+	if err := JSON(&buf, designSnapshot()); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "design.json", buf.Bytes())
+
+	// The keys are the stable interface: exactly these, snake_case, nothing internal leaks.
+	var doc map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	sess := doc["sessions"].([]any)[0].(map[string]any)
+	want := []string{"id", "type", "active", "op", "ns", "running_us", "plan_summary", "client", "app", "user",
+		"driver", "host", "shard", "desc", "connection_id", "waiting_for_lock", "num_yields", "command"}
+	if len(sess) != len(want) {
+		t.Errorf("session has %d keys, want %d: %v", len(sess), len(want), sess)
+	}
+	for _, k := range want {
+		if _, ok := sess[k]; !ok {
+			t.Errorf("session lacks key %q", k)
+		}
+	}
+}
+
+func TestJSONEmptyListsAreArrays(t *testing.T) {
+	var buf bytes.Buffer
+	snap := &source.Snapshot{Source: "mongodb", Clients: []source.Client{{IP: "192.0.2.1"}},
+		Sessions: []source.Session{{ID: "conn7", Type: source.TypeIdle}}}
+	if err := JSON(&buf, snap); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	for _, want := range []string{`"apps":[]`, `"users":[]`, `"drivers":[]`, `"command":null`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %s: %s", want, out)
+		}
+	}
+	buf.Reset()
+	if err := JSON(&buf, &source.Snapshot{}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), `"clients":[],"sessions":[]`) {
+		t.Errorf("empty snapshot should have empty arrays: %s", buf.String())
+	}
+}
+
+func TestCSVQuotesUntrustedText(t *testing.T) {
+	snap := designSnapshot()
+	snap.Sessions[0].App = `evil,"app"` + "\nsecond line"
+	var buf bytes.Buffer
+	if err := Write(&buf, "csv", "sessions", snap); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(&buf).ReadAll()
+	if err != nil {
+		t.Fatalf("output is not valid CSV: %v", err)
+	}
+	if len(rows) != 2 || rows[1][8] != snap.Sessions[0].App {
+		t.Errorf("rows = %q", rows)
+	}
+	buf.Reset()
+	if err := Write(&buf, "csv", "clients", snap); err != nil {
+		t.Fatal(err)
+	}
+	if got := buf.String(); got != "ip,count,active,internal,apps,users,drivers\n10.20.3.17,40,2,false,orders-api,ordersApp@admin,mongo-go-driver 2.9.3\n" {
+		t.Errorf("clients csv = %q", got)
+	}
+}
+
+func TestTable(t *testing.T) {
+	var buf bytes.Buffer
+	if err := Write(&buf, "table", "all", designSnapshot()); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "design.table", buf.Bytes())
+}
+
+func TestUnknownFormat(t *testing.T) {
+	err := Write(&bytes.Buffer{}, "xml", "all", designSnapshot())
+	if err == nil || !strings.Contains(err.Error(), "json, csv, table") {
+		t.Errorf("err = %v, want one naming the valid formats", err)
+	}
+}
+
+func TestDuration(t *testing.T) {
+	tests := []struct {
+		d    time.Duration
+		want string
+	}{
+		{-time.Second, "0s"},
+		{0, "0ms"},
+		{850 * time.Millisecond, "850ms"},
+		{7391022 * time.Microsecond, "7.4s"},
+		{42 * time.Second, "42s"},
+		{3*time.Minute + 12*time.Second, "3m12s"},
+		{2*time.Hour + 5*time.Minute, "2h05m"},
+		{76 * time.Hour, "3d4h"},
+	}
+	for _, tt := range tests {
+		if got := Duration(tt.d); got != tt.want {
+			t.Errorf("Duration(%v) = %q, want %q", tt.d, got, tt.want)
+		}
+	}
+}
