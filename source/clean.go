@@ -32,7 +32,7 @@ func Clean(s string) string {
 		case r == 0x9b: // C1 CSI
 			i = skipCSI(s, i+size)
 			continue
-		case r == 0x9d || r == 0x90 || r == 0x9e || r == 0x9f: // C1 OSC, DCS, PM, APC
+		case r == 0x9d || r == 0x90 || r == 0x98 || r == 0x9e || r == 0x9f: // C1 OSC, DCS, SOS, PM, APC
 			i = skipString(s, i+size)
 			continue
 		case r == '\t' || r == '\n' || r == '\r':
@@ -48,7 +48,13 @@ func Clean(s string) string {
 	}
 	out := b.String()
 	if len(out) > MaxField {
-		out = out[:MaxField]
+		// Cut on a character boundary: cutting inside one would leave a broken character
+		// that becomes U+FFFD and pushes the result past MaxField.
+		cut := MaxField
+		for cut > 0 && !utf8.RuneStart(out[cut]) {
+			cut--
+		}
+		out = out[:cut]
 	}
 	return strings.ToValidUTF8(out, "\uFFFD")
 }
