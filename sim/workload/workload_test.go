@@ -1,0 +1,248 @@
+package workload
+
+import (
+	"context"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/currentop/currentop/sim/mongod"
+)
+
+// observer is a plain driver client reading $currentOp, independent of source/mongodb.
+type observer struct{ c *mongo.Client }
+
+func newObserver(t *testing.T, uri string, user *User) *observer {
+	t.Helper()
+	o := options.Client().ApplyURI(uri).SetAppName("workload-test-observer")
+	if user != nil {
+		o.SetAuth(options.Credential{Username: user.Name, Password: user.Password, AuthSource: user.DB})
+	}
+	c, err := mongo.Connect(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_ = c.Disconnect(ctx)
+	})
+	return &observer{c: c}
+}
+
+type opDoc struct {
+	OpID           any    `bson:"opid"`
+	Type           string `bson:"type"`
+	Active         bool   `bson:"active"`
+	AppName        string `bson:"appName"`
+	Op             string `bson:"op"`
+	NS             string `bson:"ns"`
+	PlanSummary    string `bson:"planSummary"`
+	WaitingForLock bool   `bson:"waitingForLock"`
+	Msg            string `bson:"msg"`
+	KillPending    bool   `bson:"killPending"`
+	Users          []struct {
+		User string `bson:"user"`
+		DB   string `bson:"db"`
+	} `bson:"effectiveUsers"`
+	Command bson.Raw `bson:"command"`
+}
+
+func (o *observer) ops(t *testing.T) []opDoc {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	cur, err := o.c.Database("admin").Aggregate(ctx, bson.A{bson.D{{Key: "$currentOp", Value: bson.D{
+		{Key: "allUsers", Value: true}, {Key: "idleConnections", Value: true}, {Key: "idleSessions", Value: true},
+	}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var docs []opDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		t.Fatal(err)
+	}
+	var out []opDoc
+	for _, d := range docs {
+		if d.AppName == "workload-test-observer" {
+			continue
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+// held reports the active, held (non-heartbeat) operations.
+func held(docs []opDoc) []opDoc {
+	var out []opDoc
+	for _, d := range docs {
+		if d.Type == "op" && d.Active && d.Op != "" && !strings.HasPrefix(d.NS, "admin.") {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+func waitFor(t *testing.T, what string, limit time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", limit, what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func TestWorkloadMix(t *testing.T) {
+	srv, err := mongod.Start(mongod.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Close() })
+	w, err := Start(context.Background(), Options{URI: srv.URI(), Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
+	obs := newObserver(t, srv.URI(), nil)
+
+	// Within about a second of Start the whole mix is in flight.
+	var docs []opDoc
+	var scan, lock, index, idle bool
+	waitFor(t, "the mix: 5 active ops from 3 apps, a scan, a lock wait, an index build, idle connections", 1500*time.Millisecond, func() bool {
+		docs = obs.ops(t)
+		apps := map[string]bool{}
+		for _, d := range held(docs) {
+			apps[d.AppName] = true
+		}
+		scan, lock, index, idle = false, false, false, false
+		for _, d := range docs {
+			switch {
+			case d.Type == "op" && !d.Active:
+				idle = true
+			case d.PlanSummary == "COLLSCAN" && d.Op == "query" && d.NS == "shop.orders" && d.AppName == "orders-api":
+				scan = true
+			case d.WaitingForLock && d.AppName == "billing-worker" && d.Op == "update":
+				lock = true
+			case strings.HasPrefix(d.Msg, "Index Build") && d.AppName == "mongosh 2.3.1":
+				index = true
+			}
+		}
+		return len(held(docs)) >= 5 && len(apps) >= 3 && scan && lock && index && idle
+	})
+
+	// The mix stays: a second later there are still 5 long operations in flight.
+	time.Sleep(time.Second)
+	long := 0
+	for _, d := range held(obs.ops(t)) {
+		if d.PlanSummary == "COLLSCAN" || d.Msg != "" {
+			long++
+		}
+	}
+	if long < 5 {
+		t.Errorf("%d long operations in flight after 1s, want at least 5", long)
+	}
+}
+
+func TestWorkloadUsersAndKillRestart(t *testing.T) {
+	users := []mongod.User{
+		{Name: "mon", DB: "admin", Password: "mon-pw-123", Roles: []string{"clusterMonitor", "hostManager"}},
+		{Name: "ordersApp", DB: "admin", Password: "orders-pw-1", Roles: []string{"readWrite"}},
+		{Name: "billing", DB: "admin", Password: "billing-pw-1", Roles: []string{"readWrite"}},
+	}
+	srv, err := mongod.Start(mongod.Options{Users: users})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Close() })
+	w, err := Start(context.Background(), Options{URI: srv.URI(), Seed: 2, Users: []User{
+		{Name: "ordersApp", DB: "admin", Password: "orders-pw-1"},
+		{Name: "billing", DB: "admin", Password: "billing-pw-1"},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
+	obs := newObserver(t, srv.URI(), &User{Name: "mon", DB: "admin", Password: "mon-pw-123"})
+
+	// Several users appear, and the long scan of orders-api is found to be killed.
+	var victim opDoc
+	waitFor(t, "ops of two users", 2*time.Second, func() bool {
+		seen := map[string]bool{}
+		victim = opDoc{}
+		for _, d := range held(obs.ops(t)) {
+			for _, u := range d.Users {
+				seen[u.User] = true
+			}
+			if d.AppName == "orders-api" && d.PlanSummary == "COLLSCAN" && victim.OpID == nil {
+				victim = d
+			}
+		}
+		return seen["ordersApp"] && seen["billing"] && victim.OpID != nil
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := obs.c.Database("admin").RunCommand(ctx, bson.D{{Key: "killOp", Value: 1}, {Key: "op", Value: victim.OpID}}).Err(); err != nil {
+		t.Fatal(err)
+	}
+	// The killed op ends; after its pause the worker starts a new scan with a new opid.
+	waitFor(t, "the killed op to end", 2*time.Second, func() bool {
+		for _, d := range obs.ops(t) {
+			if d.OpID == victim.OpID {
+				return false
+			}
+		}
+		return true
+	})
+	waitFor(t, "the scan to restart", 4*time.Second, func() bool {
+		n := 0
+		for _, d := range held(obs.ops(t)) {
+			if d.AppName == "orders-api" && d.PlanSummary == "COLLSCAN" {
+				n++
+			}
+		}
+		return n == 2
+	})
+}
+
+func TestWorkloadStopIsClean(t *testing.T) {
+	srv, err := mongod.Start(mongod.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Close() })
+	before := runtime.NumGoroutine()
+	w, err := Start(context.Background(), Options{URI: srv.URI(), Seed: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "connections", 2*time.Second, func() bool { r, _ := srv.Connections(); return r >= 10 })
+	done := make(chan struct{})
+	go func() { w.Stop(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		buf := make([]byte, 1<<20)
+		n := runtime.Stack(buf, true)
+		t.Fatalf("Stop did not return:\n%s", buf[:n])
+	}
+	w.Stop() // idempotent
+	waitFor(t, "the server to see every connection closed", 3*time.Second, func() bool { r, _ := srv.Connections(); return r == 0 })
+	// The simulator's own goroutines for those connections end too; allow a little slack
+	// for runtime helpers.
+	waitFor(t, "goroutines to wind down", 3*time.Second, func() bool { return runtime.NumGoroutine() <= before+2 })
+}
+
+func TestStartFailsClearly(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := Start(ctx, Options{}); err == nil || !strings.Contains(err.Error(), "URI") {
+		t.Errorf("Start without URI: %v", err)
+	}
+}
