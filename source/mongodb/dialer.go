@@ -1,0 +1,76 @@
+package mongodb
+
+import (
+	"context"
+	"net"
+	"slices"
+	"sync"
+	"sync/atomic"
+)
+
+// dialer opens the driver's sockets. It remembers the local address of each open socket —
+// which is what the server reports as that connection's "client" — so the monitor can
+// recognise its own connections, including the heartbeat connection that never runs a
+// command, and it counts the bytes received (benchmarks report them).
+type dialer struct {
+	d       net.Dialer
+	mu      sync.Mutex
+	open    map[string]int // local "ip:port" → open sockets
+	bytesIn atomic.Int64
+}
+
+func newDialer() *dialer { return &dialer{open: map[string]int{}} }
+
+func (d *dialer) DialContext(ctx context.Context, network, address string) (net.Conn, error) {
+	c, err := d.d.DialContext(ctx, network, address)
+	if err != nil {
+		return nil, err
+	}
+	tc := &trackedConn{Conn: c, d: d}
+	if a, ok := c.LocalAddr().(*net.TCPAddr); ok {
+		tc.local = a.String()
+		d.mu.Lock()
+		d.open[tc.local]++
+		d.mu.Unlock()
+	}
+	return tc, nil
+}
+
+// localAddrs lists the local addresses of the open sockets.
+func (d *dialer) localAddrs() []string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	out := make([]string, 0, len(d.open))
+	for a := range d.open {
+		out = append(out, a)
+	}
+	slices.Sort(out)
+	return out
+}
+
+type trackedConn struct {
+	net.Conn
+	d     *dialer
+	local string
+	once  sync.Once
+}
+
+func (c *trackedConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	c.d.bytesIn.Add(int64(n))
+	return n, err
+}
+
+func (c *trackedConn) Close() error {
+	c.once.Do(func() {
+		if c.local == "" {
+			return
+		}
+		c.d.mu.Lock()
+		if c.d.open[c.local]--; c.d.open[c.local] <= 0 {
+			delete(c.d.open, c.local)
+		}
+		c.d.mu.Unlock()
+	})
+	return c.Conn.Close()
+}
