@@ -1,0 +1,220 @@
+package ui
+
+import (
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/currentop/currentop/source"
+)
+
+// column describes one column of a pane: how to draw it, how wide it may be and how it sorts.
+// Cells are computed only for visible rows (in View). Sorting uses per-row integer keys built
+// in Update from num or str, so a re-sort of many rows compares integers, not strings.
+type column[R any] struct {
+	key   string // stable name, used to remember the sort column
+	title string
+	min   int  // narrowest useful width
+	max   int  // widest it grows to
+	right bool // right-aligned (numbers, durations)
+	prio  int  // columns with the lowest prio are dropped first on narrow screens
+	// descFirst: the first sort on this column is descending (counts, durations).
+	descFirst bool
+	// optional: shown only when the data has values (host, shard); onlyIfVaries: only when
+	// the values differ between rows.
+	optional     bool
+	onlyIfVaries bool
+	text         func(r *R, now time.Time) string
+	// Sort key: num for numbers; else str, compared naturally ("conn9" < "conn10"); with
+	// neither, the pane's tie order (the row ID) is the order.
+	num func(r *R) int64
+	str func(r *R) string
+	// width of the cell's text for the row, used to size the column to its content.
+	width func(r *R) int
+}
+
+// sessRow is one session plus keys precomputed when its snapshot arrives.
+type sessRow struct {
+	s        *source.Session
+	idPrefix string // "shard01:" of "shard01:4119786"
+	idNum    uint64 // 4119786
+	idIsNum  bool
+	clientIP string
+}
+
+func newSessRow(s *source.Session) sessRow {
+	r := sessRow{s: s, clientIP: hostOf(s.Client)}
+	id := s.ID
+	cut := len(id) - 1
+	for cut >= 0 && id[cut] != ':' && id[cut] != '/' {
+		cut--
+	}
+	r.idPrefix = id[:cut+1]
+	if n, err := strconv.ParseUint(id[cut+1:], 10, 64); err == nil {
+		r.idNum, r.idIsNum = n, true
+	}
+	return r
+}
+
+// hostOf returns the IP of "ip:port" or "[v6]:port"; the input itself when there is no port.
+func hostOf(addr string) string {
+	if h, _, err := net.SplitHostPort(addr); err == nil {
+		return h
+	}
+	return addr
+}
+
+// compareID orders session IDs by their prefix, then numerically.
+func compareID(a, b *sessRow) int {
+	if c := strings.Compare(a.idPrefix, b.idPrefix); c != 0 {
+		return c
+	}
+	if a.idIsNum && b.idIsNum {
+		switch {
+		case a.idNum < b.idNum:
+			return -1
+		case a.idNum > b.idNum:
+			return 1
+		}
+		return 0
+	}
+	return naturalCompare(a.s.ID, b.s.ID)
+}
+
+// opText is what the op column shows: the operation, or the session type for idle entries.
+func opText(s *source.Session) string {
+	if s.Op != "" && s.Op != "none" {
+		return s.Op
+	}
+	if s.Type != "" && s.Type != source.TypeOp {
+		return s.Type
+	}
+	if s.Op != "" {
+		return s.Op
+	}
+	return "-"
+}
+
+// runningText is the human running time; empty for idle entries that report none.
+func runningText(s *source.Session) string {
+	if s.RunningUS <= 0 && s.Type != source.TypeOp {
+		return ""
+	}
+	return humanDuration(s.Running())
+}
+
+func strCol(key, title string, min, max, prio int, get func(*source.Session) string) column[sessRow] {
+	return column[sessRow]{
+		key: key, title: title, min: min, max: max, prio: prio,
+		text:  func(r *sessRow, _ time.Time) string { return get(r.s) },
+		str:   func(r *sessRow) string { return get(r.s) },
+		width: func(r *sessRow) int { return len(get(r.s)) },
+	}
+}
+
+func natCol(key, title string, min, max, prio int, get func(*source.Session) string) column[sessRow] {
+	return strCol(key, title, min, max, prio, get)
+}
+
+// sessionColumns is the sessions pane, in display order.
+func sessionColumns() []column[sessRow] {
+	id := natCol("id", "ID", 7, 22, 100, func(s *source.Session) string { return s.ID })
+	id.str = nil // the tie order is the ID order
+	op := strCol("op", "OP", 7, 10, 90, opText)
+	ns := strCol("ns", "NS", 12, 40, 85, func(s *source.Session) string { return s.NS })
+	running := column[sessRow]{
+		key: "running", title: "RUNNING", min: 7, max: 7, right: true, prio: 95, descFirst: true,
+		text:  func(r *sessRow, _ time.Time) string { return runningText(r.s) },
+		num:   func(r *sessRow) int64 { return r.s.RunningUS },
+		width: func(*sessRow) int { return 7 },
+	}
+	plan := strCol("plan", "PLAN", 8, 16, 60, func(s *source.Session) string { return s.PlanSummary })
+	client := natCol("client", "CLIENT", 16, 23, 80, func(s *source.Session) string { return s.Client })
+	app := strCol("app", "APP", 8, 24, 70, func(s *source.Session) string { return s.App })
+	user := strCol("user", "USER", 8, 24, 40, func(s *source.Session) string { return s.User })
+	desc := natCol("desc", "DESC", 8, 22, 30, func(s *source.Session) string { return s.Desc })
+	lock := column[sessRow]{
+		key: "lock", title: "LOCK", min: 4, max: 4, prio: 50, descFirst: true,
+		text: func(r *sessRow, _ time.Time) string {
+			if r.s.WaitingForLock {
+				return "wait"
+			}
+			return ""
+		},
+		num:   func(r *sessRow) int64 { return b2i(r.s.WaitingForLock) },
+		width: func(*sessRow) int { return 4 },
+	}
+	host := natCol("host", "HOST", 10, 24, 45, func(s *source.Session) string { return s.Host })
+	host.optional, host.onlyIfVaries = true, true
+	shard := natCol("shard", "SHARD", 7, 16, 55, func(s *source.Session) string { return s.Shard })
+	shard.optional = true
+	return []column[sessRow]{id, op, ns, running, plan, client, app, user, desc, lock, shard, host}
+}
+
+// cliRow is one client plus its joined lists, computed when its snapshot arrives.
+type cliRow struct {
+	c                    *source.Client
+	apps, users, drivers string
+	ipKey                string // for natural IP order
+}
+
+func newCliRow(c *source.Client) cliRow {
+	return cliRow{c: c, apps: joinList(c.Apps), users: joinList(c.Users), drivers: joinList(c.Drivers)}
+}
+
+func joinList(l []string) string { return strings.Join(l, ", ") }
+
+func intCliCol(key, title string, prio int, get func(*source.Client) int) column[cliRow] {
+	return column[cliRow]{
+		key: key, title: title, min: len(title), max: 8, right: true, prio: prio, descFirst: true,
+		text: func(r *cliRow, _ time.Time) string { return strconv.Itoa(get(r.c)) },
+		num:  func(r *cliRow) int64 { return int64(get(r.c)) },
+		width: func(r *cliRow) int {
+			return len(strconv.Itoa(get(r.c)))
+		},
+	}
+}
+
+func listCliCol(key, title string, min, max, prio int, get func(*cliRow) string) column[cliRow] {
+	return column[cliRow]{
+		key: key, title: title, min: min, max: max, prio: prio,
+		text:  func(r *cliRow, _ time.Time) string { return get(r) },
+		str:   get,
+		width: func(r *cliRow) int { return len(get(r)) },
+	}
+}
+
+// clientColumns is the clients pane, in display order.
+func clientColumns() []column[cliRow] {
+	ip := column[cliRow]{
+		key: "ip", title: "CLIENT IP", min: 9, max: 39, prio: 100,
+		text:  func(r *cliRow, _ time.Time) string { return r.c.IP },
+		str:   func(r *cliRow) string { return r.c.IP },
+		width: func(r *cliRow) int { return len(r.c.IP) },
+	}
+	conns := intCliCol("conns", "CONNS", 95, func(c *source.Client) int { return c.Count })
+	active := intCliCol("active", "ACTIVE", 90, func(c *source.Client) int { return c.Active })
+	internal := column[cliRow]{
+		key: "internal", title: "INTERNAL", min: 3, max: 8, prio: 50, descFirst: true,
+		text: func(r *cliRow, _ time.Time) string {
+			if r.c.Internal {
+				return "yes"
+			}
+			return ""
+		},
+		num:   func(r *cliRow) int64 { return b2i(r.c.Internal) },
+		width: func(*cliRow) int { return 3 },
+	}
+	apps := listCliCol("apps", "APPS", 4, 40, 85, func(r *cliRow) string { return r.apps })
+	users := listCliCol("users", "USERS", 5, 30, 70, func(r *cliRow) string { return r.users })
+	drivers := listCliCol("drivers", "DRIVERS", 7, 40, 60, func(r *cliRow) string { return r.drivers })
+	return []column[cliRow]{ip, conns, active, internal, apps, users, drivers}
+}
+
+func b2i(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,196 @@
+package ui
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/currentop/currentop/source"
+)
+
+// maxDetailLines bounds the detail view of a pathological document.
+const maxDetailLines = 20000
+
+// scroller is a vertically scrollable block of pre-wrapped lines.
+type scroller struct {
+	lines   []string // as built, unwrapped
+	wrapped []string // wrapped to the screen width
+	off     int
+}
+
+func (s *scroller) wrap(width int) {
+	s.wrapped = s.wrapped[:0]
+	for _, l := range s.lines {
+		if width <= 0 || textWidth(l) <= width {
+			s.wrapped = append(s.wrapped, l)
+			continue
+		}
+		s.wrapped = append(s.wrapped, strings.Split(ansi.Wrap(l, width, " ,"), "\n")...)
+	}
+}
+
+func (s *scroller) scroll(d, h int) {
+	s.off += d
+	s.clamp(h)
+}
+
+func (s *scroller) clamp(h int) {
+	s.off = max(0, min(s.off, len(s.wrapped)-h))
+}
+
+func (s *scroller) render(b *strings.Builder, h int) {
+	off := max(0, min(s.off, len(s.wrapped)-h))
+	end := min(len(s.wrapped), off+h)
+	for i := off; i < end; i++ {
+		b.WriteString(s.wrapped[i])
+		b.WriteByte('\n')
+	}
+	for i := end - off; i < h; i++ {
+		b.WriteByte('\n')
+	}
+}
+
+// rewrap re-wraps the text overlays for the current width.
+func (m *Model) rewrap() {
+	m.detail.wrap(m.width)
+	m.help.lines = helpLines(m, m.width)
+	m.help.wrap(m.width)
+}
+
+// openDetail shows every field of r and its command as Extended JSON.
+func (m *Model) openDetail(r *sessRow) {
+	cp := *r
+	s := *r.s
+	cp.s = &s
+	m.detailRow = &cp
+	m.detailAt = m.shownAt
+	m.detailListed = true
+	m.detail = scroller{lines: detailLines(&s)}
+	m.detail.wrap(m.width)
+	m.overlay = overlayDetail
+}
+
+func detailLines(s *source.Session) []string {
+	yes := func(b bool) string {
+		if b {
+			return "yes"
+		}
+		return "no"
+	}
+	running := "-"
+	if s.RunningUS > 0 || s.Type == source.TypeOp {
+		running = humanDuration(s.Running()) + "  (" + count(s.RunningUS) + " µs)"
+	}
+	fields := [][2]string{
+		{"id", s.ID}, {"type", s.Type}, {"active", yes(s.Active)}, {"op", s.Op}, {"ns", s.NS},
+		{"running", running}, {"plan", s.PlanSummary}, {"client", s.Client}, {"app", s.App},
+		{"user", s.User}, {"driver", s.Driver}, {"host", s.Host}, {"shard", s.Shard},
+		{"desc", s.Desc}, {"connection id", connID(s.ConnectionID)},
+		{"waiting for lock", yes(s.WaitingForLock)}, {"yields", count(s.NumYields)},
+		{"internal", yes(s.Internal)}, {"kill pending", yes(s.KillPending)}, {"progress", s.Msg},
+	}
+	lines := make([]string, 0, 64)
+	for _, f := range fields {
+		v := source.Clean(f[1])
+		if v == "" {
+			v = "-"
+		}
+		lines = append(lines, fmt.Sprintf("  %-17s %s", f[0], v))
+	}
+	lines = append(lines, "", "command (Extended JSON, y copies it):")
+	lines = append(lines, indentLines(prettyJSON(s.Command), "  ")...)
+	if len(s.Raw) > 0 {
+		lines = append(lines, "", "whole document as the server sent it:")
+		lines = append(lines, indentLines(prettyJSON(s.Raw), "  ")...)
+	}
+	if len(lines) > maxDetailLines {
+		lines = append(lines[:maxDetailLines], "  … (cut: the document is too long to show)")
+	}
+	return lines
+}
+
+// prettyJSON indents relaxed Extended JSON for reading. A JSON string (a provider's command
+// text that is not JSON) is shown as its text; anything invalid is shown as cleaned text.
+func prettyJSON(raw json.RawMessage) string {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		return "(none)"
+	}
+	if raw[0] == '"' {
+		var s string
+		if json.Unmarshal(raw, &s) == nil {
+			return s
+		}
+	}
+	var b bytes.Buffer
+	if json.Valid(raw) && json.Indent(&b, raw, "", "  ") == nil {
+		return b.String()
+	}
+	return string(raw)
+}
+
+// indentLines splits text into cleaned lines. Clean bounds a field to source.MaxField bytes,
+// so long lines are cleaned in pieces rather than cut.
+func indentLines(text, prefix string) []string {
+	raw := strings.Split(text, "\n")
+	out := make([]string, 0, len(raw))
+	for _, l := range raw {
+		out = append(out, prefix+cleanLong(l))
+		if len(out) > maxDetailLines {
+			break
+		}
+	}
+	return out
+}
+
+func cleanLong(s string) string {
+	if len(s) <= source.MaxField {
+		return source.Clean(s)
+	}
+	var b strings.Builder
+	for len(s) > 0 {
+		n := min(len(s), source.MaxField-8)
+		for n < len(s) && n > 0 && !utf8.RuneStart(s[n]) {
+			n--
+		}
+		if n == 0 {
+			n = min(len(s), source.MaxField-8)
+		}
+		b.WriteString(source.Clean(s[:n]))
+		s = s[n:]
+	}
+	return b.String()
+}
+
+// commandText is what y copies: the command as indented Extended JSON.
+func commandText(s *source.Session) string {
+	t := prettyJSON(s.Command)
+	return strings.Join(indentLines(t, ""), "\n")
+}
+
+// copyCommand puts r's command on the clipboard with OSC 52.
+func (m *Model) copyCommand(r *sessRow) tea.Cmd {
+	if r == nil {
+		m.setStatus("no session selected", true)
+		return nil
+	}
+	if len(bytes.TrimSpace(r.s.Command)) == 0 {
+		m.setStatus("session "+source.Clean(r.s.ID)+" has no command to copy", true)
+		return nil
+	}
+	m.setStatus("copied the command of "+source.Clean(r.s.ID)+" (OSC 52: the terminal must allow clipboard access)", false)
+	return tea.SetClipboard(commandText(r.s))
+}
+
+func connID(n int64) string {
+	if n == 0 {
+		return ""
+	}
+	return strconv.FormatInt(n, 10)
+}

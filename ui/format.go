@@ -1,0 +1,206 @@
+package ui
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/x/ansi"
+)
+
+// humanDuration formats a running time the way a DBA reads it at a glance: at most three
+// significant units and never wider than 6 cells ("850ms", "7.4s", "42s", "1m23s", "2h05m",
+// "3d04h").
+func humanDuration(d time.Duration) string {
+	switch {
+	case d < 0:
+		return "0s"
+	case d < time.Millisecond:
+		return strconv.FormatInt(d.Microseconds(), 10) + "µs"
+	case d < time.Second:
+		return strconv.FormatInt(d.Milliseconds(), 10) + "ms"
+	case d < 10*time.Second:
+		tenths := d.Milliseconds() / 100
+		return strconv.FormatInt(tenths/10, 10) + "." + strconv.FormatInt(tenths%10, 10) + "s"
+	case d < time.Minute:
+		return strconv.FormatInt(int64(d/time.Second), 10) + "s"
+	case d < time.Hour:
+		return strconv.FormatInt(int64(d/time.Minute), 10) + "m" + pad2(int64(d%time.Minute/time.Second)) + "s"
+	case d < 24*time.Hour:
+		return strconv.FormatInt(int64(d/time.Hour), 10) + "h" + pad2(int64(d%time.Hour/time.Minute)) + "m"
+	default:
+		days := int64(d / (24 * time.Hour))
+		return strconv.FormatInt(days, 10) + "d" + pad2(int64(d%(24*time.Hour)/time.Hour)) + "h"
+	}
+}
+
+// ageString is humanDuration rounded to whole seconds above one second, for "updated 3s ago".
+func ageString(d time.Duration) string {
+	if d < time.Second {
+		return "<1s"
+	}
+	if d < time.Minute {
+		return strconv.FormatInt(int64(d/time.Second), 10) + "s"
+	}
+	return humanDuration(d)
+}
+
+// intervalString shows a refresh interval compactly: "500ms", "2s", "1.5s", "60s".
+func intervalString(d time.Duration) string {
+	if d < time.Second {
+		return strconv.FormatInt(d.Milliseconds(), 10) + "ms"
+	}
+	if d%time.Second == 0 {
+		return strconv.FormatInt(int64(d/time.Second), 10) + "s"
+	}
+	return strconv.FormatFloat(d.Seconds(), 'f', 1, 64) + "s"
+}
+
+func pad2(n int64) string {
+	if n < 10 {
+		return "0" + strconv.FormatInt(n, 10)
+	}
+	return strconv.FormatInt(n, 10)
+}
+
+// count formats an integer with thousands separators: 1234567 → "1,234,567".
+func count[T ~int | ~int64](n T) string {
+	s := strconv.FormatInt(int64(n), 10)
+	start := 0
+	if s[0] == '-' {
+		start = 1
+	}
+	if len(s)-start <= 3 {
+		return s
+	}
+	b := make([]byte, 0, len(s)+len(s)/3)
+	b = append(b, s[:start]...)
+	for i := start; i < len(s); i++ {
+		if i > start && (len(s)-i)%3 == 0 {
+			b = append(b, ',')
+		}
+		b = append(b, s[i])
+	}
+	return string(b)
+}
+
+// fit truncates s to exactly w cells (with an ellipsis when cut) and pads it with spaces,
+// on the left when right is set. s must be free of escape sequences.
+func fit(s string, w int, right bool) string {
+	if w <= 0 {
+		return ""
+	}
+	sw := textWidth(s)
+	if sw > w {
+		s = ansi.Truncate(s, w, "…")
+		sw = ansi.StringWidth(s)
+	}
+	if sw == w {
+		return s
+	}
+	if right {
+		return strings.Repeat(" ", w-sw) + s
+	}
+	return s + strings.Repeat(" ", w-sw)
+}
+
+// textWidth is the display width of s, with a fast path for ASCII.
+func textWidth(s string) int {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return ansi.StringWidth(s)
+		}
+	}
+	return len(s)
+}
+
+// naturalCompare orders strings with embedded numbers numerically, so "conn9" < "conn10" and
+// "10.0.0.9:80" < "10.0.0.10:80". Ties on equal numbers fall back to the plain comparison.
+func naturalCompare(a, b string) int {
+	i, j := 0, 0
+	for i < len(a) && j < len(b) {
+		ca, cb := a[i], b[j]
+		if isDigit(ca) && isDigit(cb) {
+			si, sj := i, j
+			for i < len(a) && a[i] == '0' {
+				i++
+			}
+			for j < len(b) && b[j] == '0' {
+				j++
+			}
+			ni, nj := i, j
+			for i < len(a) && isDigit(a[i]) {
+				i++
+			}
+			for j < len(b) && isDigit(b[j]) {
+				j++
+			}
+			if la, lb := i-ni, j-nj; la != lb {
+				return cmpInt(la, lb)
+			}
+			if c := strings.Compare(a[ni:i], b[nj:j]); c != 0 {
+				return c
+			}
+			if la, lb := i-si, j-sj; la != lb { // "007" after "7"
+				return cmpInt(la, lb)
+			}
+			continue
+		}
+		if ca != cb {
+			return cmpInt(int(ca), int(cb))
+		}
+		i++
+		j++
+	}
+	return cmpInt(len(a)-i, len(b)-j)
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+func cmpInt(a, b int) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// truncateStyled cuts a string that may hold styling to w cells.
+func truncateStyled(s string, w int) string { return ansi.Truncate(s, w, "…") }
+
+// naturalKey encodes s so that plain byte comparison of keys orders strings with embedded
+// numbers numerically: each run of digits becomes '0', its length (without leading zeros) as
+// one byte, then the digits.
+func naturalKey(s string) string {
+	hasDigit := false
+	for i := 0; i < len(s); i++ {
+		if isDigit(s[i]) {
+			hasDigit = true
+			break
+		}
+	}
+	if !hasDigit {
+		return s
+	}
+	b := make([]byte, 0, len(s)+8)
+	for i := 0; i < len(s); {
+		if !isDigit(s[i]) {
+			b = append(b, s[i])
+			i++
+			continue
+		}
+		for i < len(s)-1 && s[i] == '0' && isDigit(s[i+1]) {
+			i++
+		}
+		j := i
+		for j < len(s) && isDigit(s[j]) {
+			j++
+		}
+		b = append(b, '0', byte(min(j-i, 255)))
+		b = append(b, s[i:j]...)
+		i = j
+	}
+	return string(b)
+}

@@ -1,0 +1,752 @@
+package ui
+
+import (
+	"errors"
+	"fmt"
+	"image/color"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/currentop/currentop/source"
+)
+
+func started(t *testing.T, opts Options) (*harness, *fakeKiller) {
+	t.Helper()
+	src := &fakeKiller{outcome: source.KillGone}
+	src.set(smallSnapshot())
+	if opts.Source == nil {
+		opts.Source = src
+	}
+	h := newHarness(t, opts)
+	if h.m.shown == nil {
+		t.Fatalf("no snapshot shown after Init; status %q err %v", h.m.status, h.m.lastErr)
+	}
+	return h, src
+}
+
+func screen(h *harness) string { return ansi.Strip(h.m.View().Content) }
+
+func TestQuitKeys(t *testing.T) {
+	for _, k := range []string{"q", "ctrl+c"} {
+		t.Run(k, func(t *testing.T) {
+			h, _ := started(t, Options{})
+			_, cmd := h.m.Update(keyMsg(k))
+			if cmd == nil {
+				t.Fatalf("%s: no command, want tea.Quit", k)
+			}
+			if _, ok := cmd().(tea.QuitMsg); !ok {
+				t.Fatalf("%s: command returned %T, want tea.QuitMsg", k, cmd())
+			}
+		})
+	}
+}
+
+func TestFocusAndZoom(t *testing.T) {
+	h, _ := started(t, Options{})
+	if h.m.focus != focusSessions {
+		t.Fatalf("initial focus = %v, want sessions", h.m.focus)
+	}
+	h.keys("tab")
+	if h.m.focus != focusClients {
+		t.Fatalf("focus after tab = %v, want clients", h.m.focus)
+	}
+	h.keys("z")
+	l := h.m.layout()
+	if l.sessH != 0 || l.cliH != l.bodyH {
+		t.Fatalf("zoomed clients: cliH=%d sessH=%d bodyH=%d, want the clients pane to fill the body", l.cliH, l.sessH, l.bodyH)
+	}
+	if s := screen(h); strings.Contains(s, "SESSIONS") || !strings.Contains(s, "maximised") {
+		t.Fatalf("zoomed screen should show only the clients pane:\n%s", s)
+	}
+	h.keys("tab")
+	l = h.m.layout()
+	if l.cliH != 0 || l.sessH != l.bodyH {
+		t.Fatalf("zoom follows focus: cliH=%d sessH=%d", l.cliH, l.sessH)
+	}
+	h.keys("z")
+	l = h.m.layout()
+	if l.cliH == 0 || l.sessH == 0 {
+		t.Fatalf("unzoomed: both panes must be visible, cliH=%d sessH=%d", l.cliH, l.sessH)
+	}
+}
+
+func TestSortKeys(t *testing.T) {
+	tests := []struct {
+		name string
+		keys []string
+		key  string
+		desc bool
+		want []string // session IDs in order
+	}{
+		{"default is running time, longest first, ties by id", nil, "running", true, []string{"103", "101", "105", "102", "104"}},
+		{"reverse", []string{"r"}, "running", false, []string{"104", "102", "101", "105", "103"}},
+		{"next column is plan", []string{">"}, "plan", false, []string{"102", "104", "105", "101", "103"}},
+		{"previous column is ns", []string{"<"}, "ns", false, []string{"104", "102", "101", "103", "105"}},
+		{"two left is op, ascending", []string{"<", "<"}, "op", false, []string{"105", "104", "101", "103", "102"}},
+		{"op reversed, ties still by id", []string{"<", "<", "r"}, "op", true, []string{"102", "101", "103", "104", "105"}},
+		{"wraps from the first column to the last", []string{"<", "<", "<", "<"}, "lock", true, []string{"103", "101", "102", "104", "105"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h, _ := started(t, Options{})
+			h.keys(tc.keys...)
+			if h.m.sess.sortKey != tc.key || h.m.sess.desc != tc.desc {
+				t.Fatalf("sort = %s desc=%v, want %s desc=%v", h.m.sess.sortKey, h.m.sess.desc, tc.key, tc.desc)
+			}
+			if got := h.sessionIDs(); !slices.Equal(got, tc.want) {
+				t.Fatalf("order = %v, want %v", got, tc.want)
+			}
+			arrow := "▲"
+			if tc.desc {
+				arrow = "▼"
+			}
+			col := h.m.sess.cols[h.m.sess.colIndex(tc.key)]
+			if !strings.Contains(screen(h), col.title+arrow) {
+				t.Fatalf("screen has no sort indicator %q", col.title+arrow)
+			}
+		})
+	}
+}
+
+func TestSortClientsPane(t *testing.T) {
+	h, _ := started(t, Options{})
+	if got, want := h.clientIPs(), []string{"10.20.3.17", "10.20.3.18", "10.20.3.19"}; !slices.Equal(got, want) {
+		t.Fatalf("clients by conns = %v, want %v (internal hidden, ties by IP)", got, want)
+	}
+	h.keys("tab", "<") // from conns to ip
+	if h.m.cli.sortKey != "ip" {
+		t.Fatalf("clients sort = %s, want ip", h.m.cli.sortKey)
+	}
+	h.keys("r")
+	if got, want := h.clientIPs(), []string{"10.20.3.19", "10.20.3.18", "10.20.3.17"}; !slices.Equal(got, want) {
+		t.Fatalf("clients by ip desc = %v, want %v", got, want)
+	}
+	if h.m.sess.sortKey != "running" {
+		t.Fatalf("sorting the clients pane changed the sessions pane's sort to %s", h.m.sess.sortKey)
+	}
+}
+
+func TestSortByClickingHeader(t *testing.T) {
+	h, _ := started(t, Options{})
+	l := h.m.layout()
+	var nsX int
+	for _, v := range h.m.sess.layout(h.m.width) {
+		if h.m.sess.cols[v.col].key == "ns" {
+			nsX = v.x + 1
+		}
+	}
+	click := tea.MouseClickMsg{X: nsX, Y: l.sessY + 1, Button: tea.MouseLeft}
+	h.send(click)
+	if h.m.sess.sortKey != "ns" || h.m.sess.desc {
+		t.Fatalf("after click: sort %s desc=%v, want ns ascending", h.m.sess.sortKey, h.m.sess.desc)
+	}
+	h.send(click)
+	if !h.m.sess.desc {
+		t.Fatal("a second click on the same header should reverse the sort")
+	}
+	// A click on a row selects it and focuses its pane.
+	h.send(tea.MouseClickMsg{X: 5, Y: l.cliY + 3, Button: tea.MouseLeft})
+	if h.m.focus != focusClients || h.m.cli.cursor != 1 {
+		t.Fatalf("click on the second client row: focus %v cursor %d", h.m.focus, h.m.cli.cursor)
+	}
+}
+
+func TestFilterBar(t *testing.T) {
+	h, src := started(t, Options{})
+	h.keys("/")
+	if !h.m.filtering {
+		t.Fatal("/ should open the filter bar")
+	}
+	h.typeText("op:query")
+	if got, want := h.sessionIDs(), []string{"103", "101"}; !slices.Equal(got, want) {
+		t.Fatalf("op:query shows %v, want %v", got, want)
+	}
+	if s := screen(h); !strings.Contains(s, "2 of 5") {
+		t.Fatalf("filter bar should say 2 of 5:\n%s", s)
+	}
+	for _, q := range src.queries {
+		if !q.Filter.Empty() {
+			t.Fatalf("the filter is applied locally (N of M must be exact), yet the source got %q", q.Filter.Text)
+		}
+	}
+	// An invalid term keeps the last valid filter and says why (pasted, so that no valid
+	// prefix of it is typed first).
+	h.send(tea.PasteMsg{Content: " /[/"})
+	if h.m.filterErr == "" {
+		t.Fatal("invalid regex: no inline error")
+	}
+	if h.m.query.Filter.Text != "op:query" {
+		t.Fatalf("invalid text replaced the filter: %q", h.m.query.Filter.Text)
+	}
+	if got := h.sessionIDs(); len(got) != 2 {
+		t.Fatalf("invalid text changed the rows: %v", got)
+	}
+	if s := screen(h); !strings.Contains(s, "✗") {
+		t.Fatalf("no inline error on screen:\n%s", s)
+	}
+	for range 4 {
+		h.keys("backspace")
+	}
+	if h.m.filterErr != "" {
+		t.Fatalf("error should clear once the text is valid again: %q", h.m.filterErr)
+	}
+	h.keys("enter")
+	if h.m.filtering || h.m.query.Filter.Text != "op:query" {
+		t.Fatalf("enter keeps the filter and closes the bar: filtering=%v filter=%q", h.m.filtering, h.m.query.Filter.Text)
+	}
+	if s := screen(h); !strings.Contains(s, "filter op:query") {
+		t.Fatalf("active filter not shown in the pane title:\n%s", s)
+	}
+	h.keys("/", "esc")
+	if !h.m.query.Filter.Empty() || len(h.sessionIDs()) != 5 {
+		t.Fatalf("esc clears the filter: %q, %d rows", h.m.query.Filter.Text, len(h.sessionIDs()))
+	}
+	// Free text and duration terms.
+	h.keys("/")
+	h.typeText("billing")
+	if got := h.sessionIDs(); !slices.Equal(got, []string{"104"}) {
+		t.Fatalf("free text billing: %v", got)
+	}
+	if got := h.clientIPs(); !slices.Equal(got, []string{"10.20.3.19"}) {
+		t.Fatalf("free text filters the clients pane too: %v", got)
+	}
+	h.keys("esc", "/")
+	h.typeText("running>5s")
+	if got := h.sessionIDs(); !slices.Equal(got, []string{"103", "101", "105"}) {
+		t.Fatalf("running>5s: %v", got)
+	}
+}
+
+func TestEscClearsFilterOutsideTheBar(t *testing.T) {
+	h, _ := started(t, Options{})
+	h.keys("/")
+	h.typeText("shop")
+	h.keys("enter", "esc")
+	if !h.m.query.Filter.Empty() {
+		t.Fatalf("esc in the main view should clear the filter, still %q", h.m.query.Filter.Text)
+	}
+}
+
+func TestToggles(t *testing.T) {
+	h, src := started(t, Options{})
+	has := func(id string) bool { return slices.Contains(h.sessionIDs(), id) }
+	if has("106") || has("107") {
+		t.Fatalf("idle and internal sessions are hidden by default: %v", h.sessionIDs())
+	}
+	h.keys("i")
+	if !has("106") {
+		t.Fatalf("i should show idle connections: %v", h.sessionIDs())
+	}
+	q := src.queries[len(src.queries)-1]
+	if !q.IdleConnections || !q.IdleSessions || !q.IdleCursors {
+		t.Fatalf("i should ask the source for idle entries: %+v", q)
+	}
+	h.keys("s")
+	if !has("107") || !slices.Contains(h.clientIPs(), "10.20.1.1") {
+		t.Fatalf("s should show internal operations and clients: %v %v", h.sessionIDs(), h.clientIPs())
+	}
+	if q := src.queries[len(src.queries)-1]; !q.System {
+		t.Fatalf("s should ask the source for system operations: %+v", q)
+	}
+	h.keys("i", "s")
+	if has("106") || has("107") {
+		t.Fatalf("toggling again hides them: %v", h.sessionIDs())
+	}
+}
+
+func TestEnterOnClientNarrowsSessions(t *testing.T) {
+	h, _ := started(t, Options{})
+	h.keys("tab", "down", "enter") // second client by conns: 10.20.3.18
+	if h.m.narrowIP != "10.20.3.18" {
+		t.Fatalf("narrowed to %q", h.m.narrowIP)
+	}
+	if h.m.focus != focusSessions {
+		t.Fatal("enter on a client should move to the sessions pane")
+	}
+	if got := h.sessionIDs(); !slices.Equal(got, []string{"103", "105"}) {
+		t.Fatalf("sessions of 10.20.3.18: %v", got)
+	}
+	if !strings.Contains(screen(h), "client 10.20.3.18") {
+		t.Fatal("the narrowing is not shown")
+	}
+	h.keys("esc")
+	if h.m.narrowIP != "" || len(h.sessionIDs()) != 5 {
+		t.Fatalf("esc removes the narrowing: %q %v", h.m.narrowIP, h.sessionIDs())
+	}
+}
+
+func TestPause(t *testing.T) {
+	h, src := started(t, Options{})
+	next := smallSnapshot()
+	next.Sessions = next.Sessions[1:] // 101 ended
+	src.set(next)
+	h.keys("p")
+	h.fireTick()
+	if h.m.latest != next {
+		t.Fatal("data must keep arriving while paused")
+	}
+	if !slices.Contains(h.sessionIDs(), "101") {
+		t.Fatal("paused rows must not change")
+	}
+	if !strings.Contains(screen(h), "PAUSED") {
+		t.Fatal("no PAUSED state on screen")
+	}
+	h.keys("p")
+	if slices.Contains(h.sessionIDs(), "101") {
+		t.Fatal("resuming shows the newest data")
+	}
+}
+
+func TestSelectionFollowsID(t *testing.T) {
+	h, src := started(t, Options{})
+	h.selectSession("105")
+	// The next snapshot moves 105 to the top and adds a new session before it.
+	next := smallSnapshot()
+	next.Sessions[4].RunningUS = (200 * time.Second).Microseconds()
+	next.Sessions = append(next.Sessions, sess("99", "query", "shop.orders", 300*time.Second, "10.20.3.17:1"))
+	src.set(next)
+	h.fireTick()
+	r := h.m.sess.selected()
+	if r == nil || r.s.ID != "105" {
+		t.Fatalf("selection should stay on 105, got %+v", r)
+	}
+	if h.m.sess.cursor != 1 {
+		t.Fatalf("105 is now the second row; cursor %d", h.m.sess.cursor)
+	}
+	// 105 ends: nothing is selected and the screen says so.
+	gone := smallSnapshot()
+	gone.Sessions = slices.DeleteFunc(gone.Sessions, func(s source.Session) bool { return s.ID == "105" })
+	src.set(gone)
+	h.fireTick()
+	if r := h.m.sess.selected(); r != nil {
+		t.Fatalf("a gone session must not silently select another row, selected %s", r.s.ID)
+	}
+	if s := screen(h); !strings.Contains(s, "selected session 105 has ended") {
+		t.Fatalf("no notice that the selection has gone:\n%s", s)
+	}
+	// Kill does not fall through to another row.
+	h.keys("k")
+	if h.m.overlay == overlayConfirm {
+		t.Fatal("kill with a gone selection must not open the dialog")
+	}
+	// Moving picks a row again.
+	h.keys("down")
+	if h.m.sess.selected() == nil {
+		t.Fatal("a move should select a row again")
+	}
+}
+
+func TestKill(t *testing.T) {
+	t.Run("confirm", func(t *testing.T) {
+		h, src := started(t, Options{})
+		h.selectSession("103")
+		h.keys("k")
+		if h.m.overlay != overlayConfirm {
+			t.Fatal("k should ask for confirmation")
+		}
+		s := screen(h)
+		for _, want := range []string{"Kill 1 operation?", "103", "query", "shop.orders", "1m35s", "10.20.3.18:40001"} {
+			if !strings.Contains(s, want) {
+				t.Fatalf("dialog lacks %q:\n%s", want, s)
+			}
+		}
+		if len(src.killed) != 0 {
+			t.Fatal("killed before confirmation")
+		}
+		h.keys("y")
+		if len(src.killed) != 1 || len(src.killed[0]) != 1 || src.killed[0][0].ID != "103" {
+			t.Fatalf("killer got %+v, want session 103", src.killed)
+		}
+		if src.killed[0][0].Client != "10.20.3.18:40001" {
+			t.Fatal("the killer must receive the session as last seen")
+		}
+		if !strings.Contains(h.m.status, "103 killed") {
+			t.Fatalf("status %q", h.m.status)
+		}
+	})
+	t.Run("cancel", func(t *testing.T) {
+		h, src := started(t, Options{})
+		h.keys("k", "n")
+		if h.m.overlay != overlayNone || len(src.killed) != 0 {
+			t.Fatalf("n should cancel: overlay %v killed %v", h.m.overlay, src.killed)
+		}
+		h.keys("k", "esc")
+		if h.m.overlay != overlayNone || len(src.killed) != 0 {
+			t.Fatal("esc should cancel")
+		}
+	})
+	t.Run("marked", func(t *testing.T) {
+		h, src := started(t, Options{})
+		h.selectSession("101")
+		h.keys("space") // marks 101 and moves down
+		h.selectSession("104")
+		h.keys("space", "k")
+		if len(h.m.confirm) != 2 {
+			t.Fatalf("dialog lists %d sessions, want 2", len(h.m.confirm))
+		}
+		if !strings.Contains(screen(h), "Kill 2 operations?") {
+			t.Fatal("dialog title")
+		}
+		h.keys("y")
+		var ids []string
+		for _, s := range src.killed[0] {
+			ids = append(ids, s.ID)
+		}
+		slices.Sort(ids)
+		if !slices.Equal(ids, []string{"101", "104"}) {
+			t.Fatalf("killed %v, want 101 and 104", ids)
+		}
+		if len(h.m.marked) != 0 {
+			t.Fatal("marks should clear after the kill")
+		}
+	})
+	t.Run("refused outcome is shown", func(t *testing.T) {
+		h, src := started(t, Options{})
+		src.outcome = source.KillRefused
+		h.keys("k", "y")
+		if !h.m.statusBad || !strings.Contains(h.m.status, "refused") || !strings.Contains(h.m.status, "another operation") {
+			t.Fatalf("status %q bad=%v", h.m.status, h.m.statusBad)
+		}
+	})
+	t.Run("readonly", func(t *testing.T) {
+		h, src := started(t, Options{Readonly: true})
+		h.keys("space", "k")
+		if h.m.overlay == overlayConfirm || len(src.killed) != 0 || len(h.m.marked) != 0 {
+			t.Fatal("read-only mode must not mark or kill")
+		}
+		if !strings.Contains(h.m.status, "read-only") {
+			t.Fatalf("status %q", h.m.status)
+		}
+		if s := screen(h); strings.Contains(s, "k kill") {
+			t.Fatalf("footer offers kill in read-only mode:\n%s", s)
+		}
+		h.keys("?")
+		if s := strings.Join(h.m.help.lines, "\n"); strings.Contains(s, "kill") && !strings.Contains(s, "kill is disabled") {
+			t.Fatalf("help lists kill in read-only mode:\n%s", s)
+		}
+	})
+	t.Run("source without killer", func(t *testing.T) {
+		src := &fakeSource{}
+		src.set(smallSnapshot())
+		h := newHarness(t, Options{Source: src})
+		h.keys("k")
+		if h.m.overlay == overlayConfirm || !strings.Contains(h.m.status, "not supported by the mongodb source") {
+			t.Fatalf("overlay %v status %q", h.m.overlay, h.m.status)
+		}
+	})
+}
+
+func TestStaleOnErrorAndBackoff(t *testing.T) {
+	h, src := started(t, Options{})
+	good := h.m.shown
+	src.fail(errors.New("source/mongodb: connection refused; is the server up?"))
+	var delays []time.Duration
+	for range 6 {
+		h.clock.advance(time.Second)
+		h.fireTick()
+		tk, _ := h.lastTick()
+		delays = append(delays, tk.d)
+	}
+	want := []time.Duration{2 * time.Second, 4 * time.Second, 8 * time.Second, 16 * time.Second, 30 * time.Second, 30 * time.Second}
+	if !slices.Equal(delays, want) {
+		t.Fatalf("retry delays %v, want %v", delays, want)
+	}
+	if h.m.shown != good {
+		t.Fatal("the last good snapshot must stay on screen")
+	}
+	s := screen(h)
+	for _, w := range []string{"STALE 6s", "connection refused", "6 failures"} {
+		if !strings.Contains(s, w) {
+			t.Fatalf("screen lacks %q:\n%s", w, s)
+		}
+	}
+	// Recovery is automatic.
+	src.set(smallSnapshot())
+	h.fireTick()
+	if h.m.lastErr != nil || strings.Contains(screen(h), "STALE") {
+		t.Fatal("a good snapshot should clear the stale state")
+	}
+	if tk, _ := h.lastTick(); tk.d != 2*time.Second {
+		t.Fatalf("after recovery the interval is back to 2s, got %v", tk.d)
+	}
+}
+
+func TestFirstFetchFails(t *testing.T) {
+	src := &fakeSource{}
+	src.fail(errors.New("source/mongodb: authentication failed for user \"app\""))
+	h := newHarness(t, Options{Source: src})
+	s := screen(h)
+	if !strings.Contains(s, "NO DATA") || !strings.Contains(s, "authentication failed") {
+		t.Fatalf("first failure not shown:\n%s", s)
+	}
+}
+
+func TestGenerationDropsStaleResults(t *testing.T) {
+	h, src := started(t, Options{})
+	withIdle := smallSnapshot()
+	old := smallSnapshot()
+	old.Sessions = old.Sessions[:1]
+	src.set(old)
+	h.hold()
+	h.fireTick() // fetch in flight under generation 0
+	if !h.m.inFlight {
+		t.Fatal("fetch not in flight")
+	}
+	src.set(withIdle)
+	h.keys("i") // the query changes while the fetch is out
+	if h.m.gen != 1 {
+		t.Fatalf("gen = %d, want 1", h.m.gen)
+	}
+	nq := len(src.queries)
+	h.release() // the old result lands: dropped, and a new fetch goes out at once
+	if h.m.shown == old {
+		t.Fatal("a result from before the toggle was shown")
+	}
+	if len(src.queries) != nq+1 || !src.queries[nq].IdleConnections {
+		t.Fatalf("expected one new fetch with idle connections, queries %+v", src.queries[nq:])
+	}
+	if h.m.shown != withIdle {
+		t.Fatal("the new generation's result should be shown")
+	}
+}
+
+func TestSelfPacing(t *testing.T) {
+	h, src := started(t, Options{})
+	n := len(src.queries)
+	h.hold()
+	h.fireTick()
+	h.fireTick() // the same tick again: it is no longer the armed one
+	h.keys("R")  // refresh-now while one is in flight
+	if got := len(src.queries) - n; got != 1 {
+		t.Fatalf("%d fetches in flight, want 1", got)
+	}
+	if !strings.Contains(h.m.status, "already in progress") {
+		t.Fatalf("status %q", h.m.status)
+	}
+	armed := len(h.timers)
+	h.release()
+	if len(h.timers) != armed+1 {
+		t.Fatal("the next tick is armed when the snapshot arrives")
+	}
+	h.keys("R")
+	if got := len(src.queries) - n; got != 2 {
+		t.Fatalf("refresh-now: %d fetches, want 2", got)
+	}
+}
+
+func TestIntervalKeys(t *testing.T) {
+	h, _ := started(t, Options{Interval: 2 * time.Second})
+	h.keys("+")
+	if h.m.interval != time.Second {
+		t.Fatalf("+ gives %v, want 1s", h.m.interval)
+	}
+	if tk, _ := h.lastTick(); tk.d != time.Second {
+		t.Fatalf("the waiting tick is re-armed with the new interval, got %v", tk.d)
+	}
+	h.keys("+", "+", "+")
+	if h.m.interval != minInterval {
+		t.Fatalf("clamped at %v, got %v", minInterval, h.m.interval)
+	}
+	for range 12 {
+		h.keys("-")
+	}
+	if h.m.interval != maxInterval {
+		t.Fatalf("clamped at %v, got %v", maxInterval, h.m.interval)
+	}
+	if !strings.Contains(screen(h), "every 60s") {
+		t.Fatal("interval not shown in the header")
+	}
+	if New(Options{Interval: time.Millisecond}).interval != minInterval || New(Options{}).interval != defaultInterval {
+		t.Fatal("Options.Interval is not clamped/defaulted")
+	}
+}
+
+func TestDetailAndCopy(t *testing.T) {
+	h, src := started(t, Options{})
+	snap := smallSnapshot()
+	snap.Sessions[2].Command = []byte(`{"find":"orders","filter":{"status":"A"},"comment":"\u001b]52;c;ZXZpbA==\u0007 hi"}`)
+	snap.Sessions[2].App = "evil\x1b[2Japp\u202e"
+	src.set(snap)
+	h.keys("R")
+	h.selectSession("103")
+	h.keys("enter")
+	if h.m.overlay != overlayDetail {
+		t.Fatal("enter on a session opens the detail view")
+	}
+	raw := h.m.View().Content
+	if strings.Contains(raw, "\x1b]52") || strings.Contains(raw, "\x1b[2J") || strings.Contains(raw, "\u202e") {
+		t.Fatal("server text reached the terminal with its escape sequences")
+	}
+	s := screen(h)
+	for _, w := range []string{`"find": "orders"`, `"status": "A"`, "waiting for lock  yes", "IXSCAN { status: 1 }", "evilapp"} {
+		if !strings.Contains(s, w) {
+			t.Fatalf("detail lacks %q:\n%s", w, s)
+		}
+	}
+	h.keys("y")
+	var clip string
+	for _, msg := range h.other {
+		if fmt.Sprintf("%T", msg) == "tea.setClipboardMsg" {
+			clip = fmt.Sprint(msg)
+		}
+	}
+	if !strings.Contains(clip, `"find": "orders"`) {
+		t.Fatalf("y should copy the command with OSC 52; clipboard %q (msgs %v)", clip, h.other)
+	}
+	h.keys("esc")
+	if h.m.overlay != overlayNone {
+		t.Fatal("esc closes the detail view")
+	}
+}
+
+func TestHelpListsEveryKey(t *testing.T) {
+	h, _ := started(t, Options{})
+	h.keys("?")
+	if h.m.overlay != overlayHelp {
+		t.Fatal("? opens the help")
+	}
+	text := strings.Join(h.m.help.lines, "\n")
+	k := h.m.keys
+	for _, b := range []struct {
+		name string
+		keys []string
+	}{
+		{"up", k.Up.Keys()}, {"down", k.Down.Keys()}, {"tab", k.Focus.Keys()}, {"zoom", k.Zoom.Keys()},
+		{"sort", k.SortNext.Keys()}, {"reverse", k.Reverse.Keys()}, {"filter", k.Filter.Keys()},
+		{"idle", k.Idle.Keys()}, {"system", k.System.Keys()}, {"pause", k.Pause.Keys()},
+		{"refresh", k.Refresh.Keys()}, {"faster", k.Faster.Keys()}, {"kill", k.Kill.Keys()},
+		{"mark", k.Mark.Keys()}, {"copy", k.Copy.Keys()}, {"quit", k.Quit.Keys()},
+	} {
+		if !strings.Contains(text, strings.Join(b.keys, " ")) {
+			t.Errorf("help lacks the %s keys %v", b.name, b.keys)
+		}
+	}
+	h.keys("esc")
+	if h.m.overlay != overlayNone {
+		t.Fatal("esc closes the help")
+	}
+}
+
+func TestResizeKeepsSelectionVisible(t *testing.T) {
+	src := &fakeKiller{}
+	src.set(synthSnapshot(500, 7))
+	h := newHarness(t, Options{Source: src})
+	h.keys("G")
+	h.send(tea.WindowSizeMsg{Width: 80, Height: 24})
+	l := h.m.layout()
+	p := &h.m.sess
+	if p.cursor < p.offset || p.cursor >= p.offset+l.sessH-2 {
+		t.Fatalf("cursor %d outside the window [%d,%d)", p.cursor, p.offset, p.offset+l.sessH-2)
+	}
+	lines := strings.Split(screen(h), "\n")
+	if len(lines) != 24 {
+		t.Fatalf("screen has %d lines, want 24", len(lines))
+	}
+	for i, line := range lines {
+		if w := ansi.StringWidth(line); w > 80 {
+			t.Fatalf("line %d is %d cells wide: %q", i, w, line)
+		}
+	}
+}
+
+func TestHostAndShardColumnsOnlyWithData(t *testing.T) {
+	h, src := started(t, Options{})
+	if s := screen(h); strings.Contains(s, "SHARD") || strings.Contains(s, "HOST") {
+		t.Fatal("host/shard columns without data")
+	}
+	snap := smallSnapshot()
+	for i := range snap.Sessions {
+		snap.Sessions[i].Host = "db1:27017"
+	}
+	src.set(snap)
+	h.keys("R")
+	if s := screen(h); strings.Contains(s, "HOST") {
+		t.Fatal("a host column where every session is on the same host")
+	}
+	snap = smallSnapshot()
+	for i := range snap.Sessions {
+		shard := []string{"shard01", "shard02"}[i%2]
+		snap.Sessions[i].Shard = shard
+		snap.Sessions[i].ID = shard + ":" + snap.Sessions[i].ID
+	}
+	src.set(snap)
+	h.keys("R")
+	if s := screen(h); !strings.Contains(s, "SHARD") || !strings.Contains(s, "shard02:") {
+		t.Fatalf("no SHARD column with sharded data:\n%s", s)
+	}
+}
+
+func TestNoColor(t *testing.T) {
+	h, _ := started(t, Options{})
+	h.send(tea.ColorProfileMsg{Profile: 1}) // colorprofile.ASCII
+	if !h.m.mono {
+		t.Fatal("an ASCII profile should select the mono styles")
+	}
+	if s := h.m.View().Content; strings.Contains(s, "38;") || strings.Contains(s, "48;") {
+		t.Fatal("mono styles still emit colours")
+	}
+}
+
+func TestHungFetchIsAbandoned(t *testing.T) {
+	h, src := started(t, Options{})
+	n := len(src.queries)
+	h.hold()
+	h.fireTick() // this fetch never answers in time
+	h.clock.advance(fetchTimeout + hungGrace - time.Second)
+	h.send(clockMsg{})
+	if h.m.lastErr != nil || len(src.queries) != n+1 {
+		t.Fatal("a fetch within its timeout must not be abandoned")
+	}
+	h.clock.advance(2 * time.Second)
+	h.send(clockMsg{})
+	if h.m.lastErr == nil || !strings.Contains(h.m.lastErr.Error(), "did not answer") {
+		t.Fatalf("a hung fetch should count as a failure, lastErr %v", h.m.lastErr)
+	}
+	if h.m.inFlight {
+		t.Fatal("the hung fetch still blocks the loop")
+	}
+	h.fireTick() // the retry, also held
+	h.release()  // both answers land: the abandoned one is ignored, the retry is shown
+	if got := len(src.queries) - n; got != 2 {
+		t.Fatalf("%d fetches, want 2 (the hung one and one retry)", got)
+	}
+	if h.m.lastErr != nil || h.m.inFlight {
+		t.Fatalf("the retry's answer should recover: err %v inFlight %v", h.m.lastErr, h.m.inFlight)
+	}
+}
+
+func TestInitialFilterFromOptions(t *testing.T) {
+	h, _ := started(t, Options{Query: source.Query{Filter: source.Filter{Text: "op:query"}}})
+	if got := h.sessionIDs(); !slices.Equal(got, []string{"103", "101"}) {
+		t.Fatalf("the initial filter text is parsed and applied: %v", got)
+	}
+	h, _ = started(t, Options{Query: source.Query{Filter: source.Filter{Text: "ns:/[/"}}})
+	if len(h.sessionIDs()) != 5 || !strings.Contains(h.m.status, "ns:/[/") {
+		t.Fatalf("an invalid initial filter is reported and ignored: %v, status %q", h.sessionIDs(), h.m.status)
+	}
+}
+
+func TestLightBackground(t *testing.T) {
+	h, _ := started(t, Options{})
+	dark := h.m.View().Content
+	h.send(tea.BackgroundColorMsg{Color: color.White})
+	if h.m.isDark {
+		t.Fatal("a white background is light")
+	}
+	if light := h.m.View().Content; light == dark || ansi.Strip(light) != ansi.Strip(dark) {
+		t.Fatal("a light background should change the colours, not the text")
+	}
+}
+
+func TestReadonlyDetailSaysWhy(t *testing.T) {
+	h, src := started(t, Options{Readonly: true})
+	h.keys("enter", "k")
+	if h.m.overlay != overlayDetail || len(src.killed) != 0 || !strings.Contains(h.m.status, "read-only") {
+		t.Fatalf("overlay %v killed %v status %q", h.m.overlay, src.killed, h.m.status)
+	}
+}
