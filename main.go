@@ -1,19 +1,20 @@
 // Command currentop is top for MongoDB connections and in-flight operations.
+//
+// It reads flags and the environment, opens one source (the MongoDB driver directly, or the
+// Tencent Cloud or Huawei Cloud management API), and either runs the interactive terminal UI
+// or prints one snapshot (--once) for scripts and incident tickets.
 package main
 
 import (
-	"fmt"
-
-	_ "charm.land/bubbles/v2/table"
-	_ "charm.land/bubbletea/v2"
-	_ "charm.land/lipgloss/v2"
-	_ "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
-	_ "github.com/xdg-go/scram"
-	_ "go.mongodb.org/mongo-driver/v2/mongo"
-	_ "golang.org/x/time/rate"
-
-	_ "github.com/currentop/currentop/source"
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
 )
 
-// Placeholder until the command line is wired; pins the module graph for parallel work.
-func main() { fmt.Println("currentop") }
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}

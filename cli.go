@@ -1,0 +1,366 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"runtime/debug"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/currentop/currentop/report"
+	"github.com/currentop/currentop/source"
+	"github.com/currentop/currentop/source/huawei"
+	"github.com/currentop/currentop/source/mongodb"
+	"github.com/currentop/currentop/source/tencent"
+	"github.com/currentop/currentop/ui"
+)
+
+// Exit codes.
+const (
+	exitOK     = 0
+	exitSource = 1 // the source failed: one line on stderr says what to do
+	exitUsage  = 2
+)
+
+// envURI is read when no URI is given on the command line, so that a password need not appear
+// in ps output.
+const envURI = "CURRENTOP_MONGODB_URI"
+
+const defaultURI = "mongodb://localhost:27017"
+
+// version is set at build time with -ldflags "-X main.version=…"; otherwise the module
+// version from the build info is used.
+var version = ""
+
+// config is everything the command line says.
+type config struct {
+	source   string
+	uri      string
+	demo     bool
+	once     bool
+	format   string
+	pane     string
+	interval time.Duration
+	timeout  time.Duration
+	readonly bool
+	idle     bool
+	system   bool
+	filter   string
+	list     bool
+	version  bool
+
+	// cloud sources
+	instance  string
+	region    string
+	endpoint  string
+	projectID string
+	node      string
+	token     string
+}
+
+var sources = []string{"mongodb", "tencent", "huawei"}
+
+// usageError is a mistake on the command line (exit 2).
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func newFlagSet(c *config) *flag.FlagSet {
+	fs := flag.NewFlagSet("currentop", flag.ContinueOnError)
+	// Errors are printed by run as one line; the usage text only on --help.
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	fs.StringVar(&c.source, "source", "mongodb", "where the data comes from: mongodb (direct), tencent or huawei")
+	fs.BoolVar(&c.demo, "demo", false, "run against the built-in simulated deployment and workload")
+	fs.BoolVar(&c.once, "once", false, "print one snapshot and exit")
+	fs.StringVar(&c.format, "format", "table", "with --once: json, csv or table")
+	fs.StringVar(&c.pane, "pane", "all", "with --once csv/table: sessions, clients or all")
+	fs.DurationVar(&c.interval, "interval", 2*time.Second, "refresh interval, 0.5s to 60s")
+	fs.DurationVar(&c.timeout, "timeout", 5*time.Second, "connect and command timeout")
+	fs.BoolVar(&c.readonly, "readonly", false, "never offer to kill operations")
+	fs.BoolVar(&c.idle, "idle", false, "include idle connections, sessions and cursors")
+	fs.BoolVar(&c.system, "system", false, "include internal and system operations")
+	fs.StringVar(&c.filter, "filter", "", "initial filter, e.g. 'op:query running>1s'")
+	fs.BoolVar(&c.list, "list", false, "cloud sources: list the instances (and nodes) and exit")
+	fs.BoolVar(&c.version, "version", false, "print the version and exit")
+	fs.StringVar(&c.instance, "instance", "", "cloud sources: the instance ID")
+	fs.StringVar(&c.region, "region", "", "cloud sources: the region")
+	fs.StringVar(&c.endpoint, "endpoint", "", "cloud sources: override the API endpoint")
+	fs.StringVar(&c.projectID, "project-id", "", "huawei: the project ID")
+	fs.StringVar(&c.node, "node", "", "huawei: one node ID (default: every node that serves sessions)")
+	fs.StringVar(&c.token, "token", "", "huawei: an IAM token instead of AK/SK (prefer $"+huawei.EnvToken+")")
+	return fs
+}
+
+func printUsage(out io.Writer) {
+	var c config
+	fs := newFlagSet(&c)
+	fs.SetOutput(out)
+	fmt.Fprintf(out, `currentop: top for MongoDB connections and in-flight operations
+
+usage:
+  currentop [flags] [mongodb-uri]     default %s, or $%s
+  currentop --demo                    the built-in simulator (add --source tencent|huawei)
+  currentop --once --format json URI  one snapshot for scripts
+  currentop --source tencent --instance cmgo-xxxxxxxx [--region ap-guangzhou]
+  currentop --source huawei --region cn-north-4 --project-id P --instance I [--node N]
+
+flags:
+`, defaultURI, envURI)
+	fs.PrintDefaults()
+	fmt.Fprintln(out, "\nInside the program, ? shows every key.")
+}
+
+// parseArgs reads the command line. Flags may come before or after the URI.
+func parseArgs(args []string) (config, error) {
+	var c config
+	fs := newFlagSet(&c)
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return c, err
+			}
+			return c, usageError{err.Error()}
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			break
+		}
+		positional = append(positional, args[0])
+		args = args[1:]
+	}
+	switch len(positional) {
+	case 0:
+	case 1:
+		c.uri = positional[0]
+	default:
+		return c, usageError{fmt.Sprintf("one MongoDB URI at most, got %d arguments (quote a URI that contains & or ?)", len(positional))}
+	}
+	return c, c.validate()
+}
+
+func (c *config) validate() error {
+	c.source = strings.ToLower(strings.TrimSpace(c.source))
+	if !slices.Contains(sources, c.source) {
+		return usageError{fmt.Sprintf("unknown --source %q: use one of %s", c.source, strings.Join(sources, ", "))}
+	}
+	if !slices.Contains(report.Formats, c.format) {
+		return usageError{fmt.Sprintf("unknown --format %q: use one of %s", c.format, strings.Join(report.Formats, ", "))}
+	}
+	if !slices.Contains(report.Panes, c.pane) {
+		return usageError{fmt.Sprintf("unknown --pane %q: use one of %s", c.pane, strings.Join(report.Panes, ", "))}
+	}
+	if c.interval < 500*time.Millisecond || c.interval > 60*time.Second {
+		return usageError{fmt.Sprintf("--interval %s is out of range: use 0.5s to 60s", c.interval)}
+	}
+	if c.timeout <= 0 {
+		return usageError{fmt.Sprintf("--timeout %s must be positive, e.g. 5s", c.timeout)}
+	}
+	if c.uri != "" && c.source != "mongodb" {
+		return usageError{fmt.Sprintf("a MongoDB URI goes with --source mongodb; --source %s takes --instance and --region", c.source)}
+	}
+	if c.uri != "" && c.demo {
+		return usageError{"--demo runs its own simulated deployment: drop the URI"}
+	}
+	if c.list && c.source == "mongodb" {
+		return usageError{"--list lists cloud instances: add --source tencent or --source huawei"}
+	}
+	if c.source == "mongodb" {
+		for name, v := range map[string]string{"--instance": c.instance, "--region": c.region, "--endpoint": c.endpoint,
+			"--project-id": c.projectID, "--node": c.node, "--token": c.token} {
+			if v != "" {
+				return usageError{fmt.Sprintf("%s is for the cloud sources: add --source tencent or --source huawei", name)}
+			}
+		}
+	}
+	if c.source == "tencent" {
+		for name, v := range map[string]string{"--project-id": c.projectID, "--node": c.node, "--token": c.token} {
+			if v != "" {
+				return usageError{fmt.Sprintf("%s is for --source huawei", name)}
+			}
+		}
+	}
+	if _, err := source.ParseFilter(c.filter); err != nil {
+		return usageError{fmt.Sprintf("--filter: %v", err)}
+	}
+	return nil
+}
+
+func (c *config) query() source.Query {
+	f, _ := source.ParseFilter(c.filter) // validated
+	return source.Query{IdleConnections: c.idle, IdleSessions: c.idle, IdleCursors: c.idle, System: c.system, Filter: f}
+}
+
+// run is the whole program; it returns the exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	c, err := parseArgs(args)
+	if errors.Is(err, flag.ErrHelp) {
+		printUsage(stdout)
+		return exitOK
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "currentop: %v\n", err)
+		fmt.Fprintln(stderr, "run currentop --help for the flags")
+		return exitUsage
+	}
+	if c.version {
+		fmt.Fprintln(stdout, "currentop", versionString())
+		return exitOK
+	}
+	if err := execute(ctx, c, stdout); err != nil {
+		fmt.Fprintf(stderr, "currentop: %s\n", oneLine(err.Error()))
+		return exitSource
+	}
+	return exitOK
+}
+
+func execute(ctx context.Context, c config, stdout io.Writer) error {
+	var (
+		src source.Source
+		err error
+	)
+	if c.demo {
+		var d *demo
+		d, err = startDemo(ctx, c)
+		if err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+		defer d.Close()
+		src = d.source
+	} else {
+		src, err = open(ctx, c)
+		if err != nil {
+			return err
+		}
+		if cl, ok := src.(io.Closer); ok {
+			defer cl.Close()
+		}
+	}
+
+	switch {
+	case c.list:
+		return list(ctx, src, c, stdout)
+	case c.once:
+		return once(ctx, src, c, stdout)
+	default:
+		return ui.Run(ctx, ui.Options{Source: src, Interval: c.interval, Readonly: c.readonly, Query: c.query()})
+	}
+}
+
+// open builds the source the flags name.
+func open(ctx context.Context, c config) (source.Source, error) {
+	switch c.source {
+	case "tencent":
+		cred, err := tencent.CredentialsFromEnv()
+		if err != nil {
+			return nil, err
+		}
+		if c.instance == "" && !c.list {
+			return nil, errors.New("tencent: no instance: pass --instance cmgo-xxxxxxxx (currentop --source tencent --list shows them)")
+		}
+		return tencent.New(tencent.Config{InstanceID: c.instance, Region: c.region, Endpoint: c.endpoint,
+			Credentials: cred, Timeout: c.timeout})
+	case "huawei":
+		cred, err := huawei.CredentialsFromEnv()
+		if c.token != "" {
+			cred, err = huawei.Credentials{Token: c.token}, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if c.instance == "" && !c.list {
+			return nil, errors.New("huawei: no instance: pass --instance ID (currentop --source huawei --list shows them)")
+		}
+		return huawei.New(huawei.Config{Region: c.region, ProjectID: c.projectID, InstanceID: c.instance,
+			NodeID: c.node, Endpoint: c.endpoint, Credentials: cred, Timeout: c.timeout})
+	default:
+		uri := c.uri
+		if uri == "" {
+			uri = os.Getenv(envURI)
+		}
+		if uri == "" {
+			uri = defaultURI
+		}
+		return mongodb.Open(ctx, mongodb.Config{URI: uri, Timeout: c.timeout})
+	}
+}
+
+func once(ctx context.Context, src source.Source, c config, stdout io.Writer) error {
+	q := c.query()
+	ctx, cancel := context.WithTimeout(ctx, 3*c.timeout)
+	defer cancel()
+	snap, err := src.Snapshot(ctx, q)
+	if err != nil {
+		return err
+	}
+	source.Apply(snap, q)
+	return report.Write(stdout, c.format, c.pane, snap)
+}
+
+func list(ctx context.Context, src source.Source, c config, stdout io.Writer) error {
+	l, ok := src.(source.Lister)
+	if !ok {
+		return fmt.Errorf("--source %s cannot list instances", c.source)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 6*c.timeout)
+	defer cancel()
+	insts, err := l.List(ctx)
+	if err != nil {
+		return err
+	}
+	if c.format == "json" {
+		if insts == nil {
+			insts = []source.Instance{}
+		}
+		enc := json.NewEncoder(stdout)
+		enc.SetEscapeHTML(false)
+		return enc.Encode(insts)
+	}
+	if len(insts) == 0 {
+		fmt.Fprintln(stdout, "no instances in this region")
+		return nil
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tNAME\tREGION\tVERSION\tTYPE\tSTATUS\tNODES")
+	for _, in := range insts {
+		nodes := "-"
+		if len(in.Nodes) > 0 {
+			nodes = strings.Join(in.Nodes, ",")
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", cell(in.ID), cell(in.Name), cell(in.Region),
+			cell(in.Version), cell(in.Type), cell(in.Status), source.Clean(nodes))
+	}
+	return tw.Flush()
+}
+
+func cell(s string) string {
+	s = source.Clean(s)
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// oneLine keeps an error on one line of the terminal.
+func oneLine(s string) string {
+	s = source.Clean(s)
+	return strings.Join(strings.Fields(s), " ")
+}
+
+func versionString() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "devel"
+}

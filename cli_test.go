@@ -1,0 +1,285 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/currentop/currentop/sim/huaweiapi"
+	"github.com/currentop/currentop/sim/tencentapi"
+	"github.com/currentop/currentop/source"
+)
+
+func TestParseArgs(t *testing.T) {
+	tests := []struct {
+		name    string
+		args    []string
+		wantErr string // substring; "" = no error
+		check   func(t *testing.T, c config)
+	}{
+		{name: "defaults", args: nil, check: func(t *testing.T, c config) {
+			if c.source != "mongodb" || c.format != "table" || c.interval != 2*time.Second || c.timeout != 5*time.Second || c.uri != "" {
+				t.Errorf("defaults: %+v", c)
+			}
+		}},
+		{name: "flags after the URI", args: []string{"mongodb://db1/", "--once", "--format", "json"}, check: func(t *testing.T, c config) {
+			if c.uri != "mongodb://db1/" || !c.once || c.format != "json" {
+				t.Errorf("got %+v", c)
+			}
+		}},
+		{name: "toggles into the query", args: []string{"--idle", "--system", "--filter", "op:query running>1s"}, check: func(t *testing.T, c config) {
+			q := c.query()
+			if !q.IdleConnections || !q.IdleSessions || !q.IdleCursors || !q.System || len(q.Filter.Terms) != 2 {
+				t.Errorf("query %+v", q)
+			}
+		}},
+		{name: "source is case-insensitive", args: []string{"--source", "Tencent", "--instance", "cmgo-abcdefgh"}, check: func(t *testing.T, c config) {
+			if c.source != "tencent" {
+				t.Errorf("source %q", c.source)
+			}
+		}},
+		{name: "two URIs", args: []string{"mongodb://a/", "mongodb://b/"}, wantErr: "one MongoDB URI at most"},
+		{name: "unknown flag", args: []string{"--bogus"}, wantErr: "-bogus"},
+		{name: "unknown source", args: []string{"--source", "oracle"}, wantErr: `unknown --source "oracle"`},
+		{name: "unknown format", args: []string{"--format", "xml"}, wantErr: `unknown --format "xml"`},
+		{name: "unknown pane", args: []string{"--pane", "ops"}, wantErr: `unknown --pane "ops"`},
+		{name: "interval too short", args: []string{"--interval", "100ms"}, wantErr: "0.5s to 60s"},
+		{name: "interval too long", args: []string{"--interval", "2m"}, wantErr: "0.5s to 60s"},
+		{name: "timeout not positive", args: []string{"--timeout", "0s"}, wantErr: "must be positive"},
+		{name: "URI with a cloud source", args: []string{"--source", "huawei", "mongodb://a/"}, wantErr: "goes with --source mongodb"},
+		{name: "URI with the demo", args: []string{"--demo", "mongodb://a/"}, wantErr: "drop the URI"},
+		{name: "list on mongodb", args: []string{"--list"}, wantErr: "--list lists cloud instances"},
+		{name: "cloud flag on mongodb", args: []string{"--instance", "x"}, wantErr: "--instance is for the cloud sources"},
+		{name: "huawei flag on tencent", args: []string{"--source", "tencent", "--node", "n"}, wantErr: "--node is for --source huawei"},
+		{name: "bad filter", args: []string{"--filter", "running>fast"}, wantErr: "--filter:"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := parseArgs(tt.args)
+			if tt.wantErr == "" {
+				if err != nil {
+					t.Fatalf("unexpected error: %v", err)
+				}
+				tt.check(t, c)
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("error %v, want one containing %q", err, tt.wantErr)
+			}
+			var ue usageError
+			if !errors.As(err, &ue) {
+				t.Errorf("error %T is not a usage error (exit 2)", err)
+			}
+		})
+	}
+}
+
+func TestHelp(t *testing.T) {
+	if _, err := parseArgs([]string{"-h"}); !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("-h: %v", err)
+	}
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"--help"}, &out, &errOut); code != exitOK {
+		t.Fatalf("exit %d", code)
+	}
+	for _, want := range []string{"usage:", "--demo", "-interval", "-readonly", "? shows every key"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("help lacks %q", want)
+		}
+	}
+}
+
+// A usage error prints one line and a hint, not the whole usage text.
+func TestUsageErrorIsShort(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"--format", "xml"}, &out, &errOut); code != exitUsage {
+		t.Fatalf("exit %d, want %d", code, exitUsage)
+	}
+	if lines := strings.Count(errOut.String(), "\n"); lines != 2 {
+		t.Errorf("stderr has %d lines, want 2:\n%s", lines, errOut.String())
+	}
+}
+
+func TestVersion(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"--version"}, &out, &errOut); code != exitOK || !strings.HasPrefix(out.String(), "currentop ") {
+		t.Fatalf("exit %d, stdout %q", code, out.String())
+	}
+}
+
+// The done-when of the foundation: --demo --once --format json prints the DESIGN.md document
+// with at least 5 active sessions from at least 3 apps, and client counts that add up to the
+// server's client connections (serverStatus current less the monitor's own pool of 3 and its
+// heartbeat connection).
+func TestDemoOnceJSON(t *testing.T) {
+	const ownConnections = 4
+	var last string
+	for attempt := 0; attempt < 5; attempt++ {
+		var out, errOut bytes.Buffer
+		if code := run(context.Background(), []string{"--demo", "--once", "--format", "json"}, &out, &errOut); code != exitOK {
+			t.Fatalf("exit %d: %s", code, errOut.String())
+		}
+		if strings.Contains(out.String(), demoMonitorPass) {
+			t.Fatal("the demo monitor's password appears in the output")
+		}
+		var doc struct {
+			Source  string `json:"source"`
+			Target  string `json:"target"`
+			TakenAt string `json:"taken_at"`
+			Server  struct {
+				Kind        string `json:"kind"`
+				Version     string `json:"version"`
+				Connections struct {
+					Current int `json:"current"`
+				} `json:"connections"`
+			} `json:"server"`
+			Clients  []source.Client  `json:"clients"`
+			Sessions []source.Session `json:"sessions"`
+		}
+		if err := json.Unmarshal(out.Bytes(), &doc); err != nil {
+			t.Fatalf("not JSON: %v\n%s", err, out.String())
+		}
+		if doc.Source != "mongodb" || doc.Server.Kind != "mongod" || doc.Server.Version == "" || !strings.Contains(doc.Target, ":***@") {
+			t.Fatalf("header fields: %+v", doc)
+		}
+		if _, err := time.Parse(time.RFC3339, doc.TakenAt); err != nil {
+			t.Errorf("taken_at %q: %v", doc.TakenAt, err)
+		}
+		active, apps := 0, map[string]bool{}
+		for _, s := range doc.Sessions {
+			if s.Active {
+				active++
+				apps[s.App] = true
+			}
+		}
+		total := 0
+		for _, c := range doc.Clients {
+			total += c.Count
+		}
+		want := doc.Server.Connections.Current - ownConnections
+		if active >= 5 && len(apps) >= 3 && total == want {
+			return
+		}
+		// The workload's pools may be between connections; try again.
+		last = fmt.Sprintf("%d active sessions from apps %v; clients add up to %d, want %d", active, apps, total, want)
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Error(last)
+}
+
+func TestDemoCloudSourcesOnce(t *testing.T) {
+	for _, tt := range []struct {
+		source string
+		id     func(id string) bool
+	}{
+		{"tencent", func(id string) bool { return strings.Count(id, "/") == 2 }}, // ReplicaSetName/NodeName/OpId
+		{"huawei", func(id string) bool { return id != "" }},
+	} {
+		t.Run(tt.source, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			if code := run(context.Background(), []string{"--demo", "--source", tt.source, "--once", "--format", "json"}, &out, &errOut); code != exitOK {
+				t.Fatalf("exit %d: %s", code, errOut.String())
+			}
+			var doc struct {
+				Source   string           `json:"source"`
+				Clients  []source.Client  `json:"clients"`
+				Sessions []source.Session `json:"sessions"`
+			}
+			if err := json.Unmarshal(out.Bytes(), &doc); err != nil {
+				t.Fatal(err)
+			}
+			if doc.Source != tt.source || len(doc.Clients) == 0 || len(doc.Sessions) == 0 {
+				t.Fatalf("source %q, %d clients, %d sessions", doc.Source, len(doc.Clients), len(doc.Sessions))
+			}
+			for _, s := range doc.Sessions {
+				if !tt.id(s.ID) {
+					t.Errorf("session ID %q is not a %s ID", s.ID, tt.source)
+				}
+			}
+		})
+	}
+}
+
+// An unreachable server fails within the timeout with one line on stderr.
+func TestOnceUnreachable(t *testing.T) {
+	var out, errOut bytes.Buffer
+	start := time.Now()
+	code := run(context.Background(), []string{"--once", "--timeout", "1s", "mongodb://mon:hunter2@127.0.0.1:1/"}, &out, &errOut)
+	if elapsed := time.Since(start); elapsed > 4*time.Second {
+		t.Errorf("took %s with --timeout 1s", elapsed)
+	}
+	if code != exitSource {
+		t.Fatalf("exit %d, want %d", code, exitSource)
+	}
+	msg := errOut.String()
+	if strings.Count(msg, "\n") != 1 || !strings.HasPrefix(msg, "currentop: ") || !strings.Contains(msg, "127.0.0.1:1") {
+		t.Errorf("stderr %q: want one line naming the target", msg)
+	}
+	if strings.Contains(msg+out.String(), "hunter2") {
+		t.Error("the password appears in the output")
+	}
+}
+
+// Wrong cloud credentials: one line, exit 1, and no secret in any output.
+func TestTencentWrongCredentials(t *testing.T) {
+	em := tencentapi.New(emptySource{}, tencentapi.Options{SecretID: tencentapi.DemoSecretID, SecretKey: tencentapi.DemoSecretKey})
+	base, err := em.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { em.Close() })
+	const secret = "wrong-secret-key-0123456789abcdef"
+	t.Setenv("TENCENTCLOUD_SECRET_ID", tencentapi.DemoSecretID)
+	t.Setenv("TENCENTCLOUD_SECRET_KEY", secret)
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), []string{"--source", "tencent", "--instance", tencentapi.DemoInstance, "--region", tencentapi.DemoRegion,
+		"--endpoint", base, "--once", "--format", "json"}, &out, &errOut)
+	if code != exitSource {
+		t.Fatalf("exit %d, want %d; stderr %s", code, exitSource, errOut.String())
+	}
+	msg := errOut.String()
+	if strings.Count(msg, "\n") != 1 || !strings.Contains(strings.ToLower(msg), "credential") {
+		t.Errorf("stderr %q: want one line about the credentials", msg)
+	}
+	if strings.Contains(msg+out.String(), secret) {
+		t.Error("the secret key appears in the output")
+	}
+}
+
+func TestHuaweiBadToken(t *testing.T) {
+	em := huaweiapi.New(emptySource{}, huaweiapi.Options{AK: huaweiapi.DemoAK, SK: huaweiapi.DemoSK, Token: huaweiapi.DemoToken})
+	base, err := em.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { em.Close() })
+	const token = "not-the-right-token-abcdef"
+	t.Setenv("HUAWEICLOUD_SDK_AK", "")
+	t.Setenv("HUAWEICLOUD_SDK_SK", "")
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), []string{"--source", "huawei", "--region", "cn-north-4", "--project-id", huaweiapi.DemoProjectID,
+		"--instance", huaweiapi.DemoInstance, "--endpoint", base, "--token", token, "--once"}, &out, &errOut)
+	if code != exitSource {
+		t.Fatalf("exit %d, want %d; stderr %s", code, exitSource, errOut.String())
+	}
+	msg := errOut.String()
+	if strings.Count(msg, "\n") != 1 || !strings.Contains(strings.ToLower(msg), "token") {
+		t.Errorf("stderr %q: want one line about the token", msg)
+	}
+	if strings.Contains(msg+out.String(), token) {
+		t.Error("the token appears in the output")
+	}
+}
+
+// emptySource is a deployment with nothing connected, behind an emulator.
+type emptySource struct{}
+
+func (emptySource) Snapshot(context.Context, source.Query) (*source.Snapshot, error) {
+	return &source.Snapshot{Source: "mongodb", TakenAt: time.Now()}, nil
+}
