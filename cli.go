@@ -234,6 +234,9 @@ func execute(ctx context.Context, c config, stdout io.Writer) error {
 			return fmt.Errorf("demo: %w", err)
 		}
 		defer d.Close()
+		if !c.once {
+			d.watchOutage(ctx)
+		}
 		src = d.source
 	} else {
 		src, err = open(ctx, c)

@@ -341,6 +341,27 @@ func TestSelectionFollowsID(t *testing.T) {
 	}
 }
 
+// Until the user picks a row, the selection is the row at the cursor: when that session ends
+// the cursor quietly takes the next one, with no warning about a row nobody chose.
+func TestAutoSelectionMovesOn(t *testing.T) {
+	h, src := started(t, Options{})
+	first := h.sessionIDs()[0]
+	if r := h.m.sess.selected(); r == nil || r.s.ID != first {
+		t.Fatalf("the first row should be selected at start, got %+v", r)
+	}
+	next := smallSnapshot()
+	next.Sessions = slices.DeleteFunc(next.Sessions, func(s source.Session) bool { return s.ID == first })
+	src.set(next)
+	h.fireTick()
+	r := h.m.sess.selected()
+	if r == nil || r.s.ID == first {
+		t.Fatalf("the selection should move on to a live row, got %+v", r)
+	}
+	if s := screen(h); strings.Contains(s, "has ended") {
+		t.Fatalf("no warning expected for a row the user did not pick:\n%s", s)
+	}
+}
+
 func TestKill(t *testing.T) {
 	t.Run("confirm", func(t *testing.T) {
 		h, src := started(t, Options{})

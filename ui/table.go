@@ -41,6 +41,10 @@ type pane[R any] struct {
 	selID string
 	// gone is set when selID is no longer among rows (ended or filtered out).
 	gone bool
+	// picked is set once the user chose the row (moved, clicked). Until then the selection is
+	// just "the row at the cursor" and quietly moves on when that row ends: there is nothing
+	// the user could act on by mistake, and warning about a row nobody chose is noise.
+	picked bool
 }
 
 func (p *pane[R]) colIndex(key string) int {
@@ -103,7 +107,7 @@ func (p *pane[R]) filter(keep func(r *R) bool, byUser bool) {
 	}
 	p.sort()
 	if byUser && p.gone {
-		p.gone, p.selID, p.cursor = false, "", 0
+		p.gone, p.selID, p.cursor, p.picked = false, "", 0, false
 		p.reselect()
 	}
 }
@@ -215,9 +219,12 @@ func (p *pane[R]) reselect() {
 				return
 			}
 		}
-		p.gone = true
-		p.cursor = max(0, min(p.cursor, len(p.rows)-1))
-		return
+		if p.picked {
+			p.gone = true
+			p.cursor = max(0, min(p.cursor, len(p.rows)-1))
+			return
+		}
+		p.selID = ""
 	}
 	p.gone = false
 	if len(p.rows) > 0 {
@@ -243,7 +250,7 @@ func (p *pane[R]) move(delta int) {
 		delta-- // the row now at the cursor took the gone row's place
 	}
 	p.cursor = max(0, min(p.cursor+delta, len(p.rows)-1))
-	p.gone = false
+	p.gone, p.picked = false, true
 	p.selID = p.id(&p.data[p.rows[p.cursor]])
 }
 
@@ -252,7 +259,7 @@ func (p *pane[R]) selectIndex(i int) {
 	if i < 0 || i >= len(p.rows) {
 		return
 	}
-	p.cursor, p.gone = i, false
+	p.cursor, p.gone, p.picked = i, false, true
 	p.selID = p.id(&p.data[p.rows[i]])
 }
 
