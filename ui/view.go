@@ -678,7 +678,7 @@ func helpLines(m *Model, width int) []string {
 		"",
 		"  In the detail view: ↑↓ pgup pgdn scroll, y copies the command (OSC 52), k kills, esc returns.",
 		"  In the kill dialog: y kills, n or esc cancels.",
-		"  The selection follows a session by ID across refreshes; when its row goes, nothing is selected.",
+		"  The selection follows a session by ID across refreshes; when one you picked goes, nothing is selected.",
 	)
 	if m.readonly {
 		lines = append(lines, "  Read-only mode: kill is disabled.")
