@@ -18,6 +18,8 @@ type column[R any] struct {
 	min   int  // narrowest useful width
 	max   int  // widest it grows to
 	right bool // right-aligned (numbers, durations)
+	// tail: when cut, keep the end ("…rs0-a:27017/53"): IDs differ in their last part.
+	tail bool
 	prio  int  // columns with the lowest prio are dropped first on narrow screens
 	// descFirst: the first sort on this column is descending (counts, durations).
 	descFirst bool
@@ -121,6 +123,7 @@ func natCol(key, title string, min, max, prio int, get func(*source.Session) str
 func sessionColumns() []column[sessRow] {
 	id := natCol("id", "ID", 7, 22, 100, func(s *source.Session) string { return s.ID })
 	id.str = nil // the tie order is the ID order
+	id.tail = true
 	op := strCol("op", "OP", 7, 10, 90, opText)
 	ns := strCol("ns", "NS", 12, 40, 85, func(s *source.Session) string { return s.NS })
 	running := column[sessRow]{

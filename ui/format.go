@@ -104,6 +104,18 @@ func fit(s string, w int, right bool) string {
 	return s + strings.Repeat(" ", w-sw)
 }
 
+// fitTail is fit for text whose end matters most (IDs such as "rs0/node-a:27017/4119786"):
+// when cut, it keeps the end behind a leading ellipsis. It pads on the right.
+func fitTail(s string, w int) string {
+	if w <= 0 {
+		return ""
+	}
+	if textWidth(s) > w {
+		s = "…" + ansi.TruncateLeft(s, textWidth(s)-(w-1), "")
+	}
+	return fit(s, w, false)
+}
+
 // textWidth is the display width of s, with a fast path for ASCII.
 func textWidth(s string) int {
 	for i := 0; i < len(s); i++ {

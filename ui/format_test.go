@@ -62,6 +62,25 @@ func TestFit(t *testing.T) {
 	}
 }
 
+func TestFitTail(t *testing.T) {
+	tests := []struct {
+		s    string
+		w    int
+		want string
+	}{
+		{"4119786", 10, "4119786   "},
+		{"cmgo-demo0001_0/demo-rs0-a:37915/53", 16, "…-rs0-a:37915/53"},
+		{"订单服务/53", 6, "…务/53"}, // wide characters count two cells
+		{"x", 0, ""},
+	}
+	for _, tc := range tests {
+		got := fitTail(tc.s, tc.w)
+		if got != tc.want || ansi.StringWidth(got) != max(tc.w, 0) {
+			t.Errorf("fitTail(%q, %d) = %q (%d cells), want %q", tc.s, tc.w, got, ansi.StringWidth(got), tc.want)
+		}
+	}
+}
+
 func TestNaturalOrder(t *testing.T) {
 	in := []string{"conn10", "conn9", "10.0.0.10:80", "10.0.0.9:80", "10.0.0.9:1000", "a", "", "conn011", "shard02:7", "shard01:12"}
 	want := []string{"", "10.0.0.9:80", "10.0.0.9:1000", "10.0.0.10:80", "a", "conn9", "conn10", "conn011", "shard01:12", "shard02:7"}

@@ -459,7 +459,12 @@ func (p *pane[R]) render(b *strings.Builder, width, height int, focused bool, st
 			if k > 0 {
 				line.WriteByte(' ')
 			}
-			cell := fit(source.Clean(c.text(r, now)), v.w, c.right)
+			var cell string
+			if c.tail {
+				cell = fitTail(source.Clean(c.text(r, now)), v.w)
+			} else {
+				cell = fit(source.Clean(c.text(r, now)), v.w, c.right)
+			}
 			if !sel && dec.cell != nil {
 				if s, ok := dec.cell(r, c.key); ok {
 					cell = s.Render(cell)

@@ -454,7 +454,7 @@ func (m *Model) renderConfirm(bodyH int, now time.Time) string {
 			break
 		}
 		run := runningText(&s)
-		row := fmt.Sprintf("%s %s %s %s %s", fit(source.Clean(s.ID), 16, false), fit(source.Clean(opText(&s)), 9, false),
+		row := fmt.Sprintf("%s %s %s %s %s", fitTail(source.Clean(s.ID), 16), fit(source.Clean(opText(&s)), 9, false),
 			fit(run, 7, true), fit(source.Clean(s.Client), 21, false), source.Clean(s.NS))
 		lines = append(lines, strings.TrimRight(fit(row, inner, false), " "))
 	}
