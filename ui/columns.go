@@ -20,7 +20,7 @@ type column[R any] struct {
 	right bool // right-aligned (numbers, durations)
 	// tail: when cut, keep the end ("…rs0-a:27017/53"): IDs differ in their last part.
 	tail bool
-	prio  int  // columns with the lowest prio are dropped first on narrow screens
+	prio int // columns with the lowest prio are dropped first on narrow screens
 	// descFirst: the first sort on this column is descending (counts, durations).
 	descFirst bool
 	// optional: shown only when the data has values (host, shard); onlyIfVaries: only when
