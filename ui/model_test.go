@@ -481,7 +481,7 @@ func TestStaleOnErrorAndBackoff(t *testing.T) {
 		t.Fatal("the last good snapshot must stay on screen")
 	}
 	s := screen(h)
-	for _, w := range []string{"STALE 6s", "connection refused", "6 failures"} {
+	for _, w := range []string{"STALE 6s", "connection refused", "failed 6 times"} {
 		if !strings.Contains(s, w) {
 			t.Fatalf("screen lacks %q:\n%s", w, s)
 		}
@@ -769,5 +769,41 @@ func TestReadonlyDetailSaysWhy(t *testing.T) {
 	h.keys("enter", "k")
 	if h.m.overlay != overlayDetail || len(src.killed) != 0 || !strings.Contains(h.m.status, "read-only") {
 		t.Fatalf("overlay %v killed %v status %q", h.m.overlay, src.killed, h.m.status)
+	}
+}
+
+// A refresh that takes long (a server that went away, before the timeout) is not LIVE.
+func TestSlowAnswerIsNotLive(t *testing.T) {
+	h, _ := started(t, Options{})
+	h.hold()
+	h.clock.advance(2 * time.Second)
+	h.fireTick()
+	if s := screen(h); !strings.Contains(s, "LIVE") {
+		t.Fatalf("a fresh refresh in flight is still live:\n%s", s)
+	}
+	h.clock.advance(4 * time.Second)
+	s := screen(h)
+	if strings.Contains(s, "LIVE") || !strings.Contains(s, "WAITING 4s") {
+		t.Fatalf("after 4s without an answer the badge should say WAITING 4s:\n%s", s)
+	}
+	h.release()
+	if s := screen(h); !strings.Contains(s, "LIVE") {
+		t.Fatalf("the answer makes it live again:\n%s", s)
+	}
+}
+
+// The error line does not repeat the target the first line already shows.
+func TestErrorLineDropsTarget(t *testing.T) {
+	h, src := started(t, Options{})
+	target := h.m.latest.Target
+	src.fail(fmt.Errorf("cannot reach %s within 5s: connection refused", target))
+	h.clock.advance(2 * time.Second)
+	h.fireTick()
+	s := screen(h)
+	if !strings.Contains(s, "cannot reach the server within 5s: connection refused") {
+		t.Fatalf("error line:\n%s", s)
+	}
+	if strings.Count(s, target) != 1 {
+		t.Fatalf("the target %q should appear once, on the first line:\n%s", target, s)
 	}
 }

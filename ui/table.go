@@ -443,9 +443,12 @@ func (p *pane[R]) render(b *strings.Builder, width, height int, focused bool, st
 		r := &p.data[p.rows[i]]
 		sel := !p.gone && i == p.cursor
 		line.Reset()
-		// The gutter shows the selection (also without colour) and the row's mark.
-		if sel {
+		// The gutter shows the selection (also without colour) and the row's mark; the pane
+		// without the focus shows its selection hollow, so the focus reads without colour too.
+		if sel && focused {
 			line.WriteString("▸")
+		} else if sel {
+			line.WriteString("›")
 		} else {
 			line.WriteByte(' ')
 		}

@@ -141,9 +141,6 @@ func (m *Model) renderHeader(b *strings.Builder, now time.Time) {
 		if snap.Source != "" {
 			parts = append(parts, st.value.Render(source.Clean(snap.Source)))
 		}
-		if snap.Target != "" {
-			parts = append(parts, source.Clean(snap.Target))
-		}
 		sv := snap.Server
 		if sv.Version != "" || sv.Kind != "" {
 			parts = append(parts, strings.TrimSpace(source.Clean(sv.Kind)+" "+source.Clean(sv.Version)))
@@ -153,6 +150,10 @@ func (m *Model) renderHeader(b *strings.Builder, now time.Time) {
 		}
 		if sv.Host != "" {
 			parts = append(parts, source.Clean(sv.Host))
+		}
+		// The target goes last: it is the longest part and the one cut on narrow screens.
+		if snap.Target != "" {
+			parts = append(parts, st.dim.Render(source.Clean(snap.Target)))
 		}
 	}
 	b.WriteString(fitStyled(strings.Join(parts, sep), m.width))
@@ -218,17 +219,33 @@ func (m *Model) renderHeader(b *strings.Builder, now time.Time) {
 
 	// Line 3, only while failing: the error, its age and the next retry.
 	if m.lastErr != nil {
-		msg := fmt.Sprintf("✗ %d failure%s in %s", m.failures, plural(m.failures), ageString(now.Sub(m.errSince)))
+		msg := "✗ refresh failed"
+		if m.failures > 1 {
+			msg += fmt.Sprintf(" %d times in %s", m.failures, ageString(now.Sub(m.errSince)))
+		}
 		if m.inFlight {
 			msg += ", retrying now"
 		} else if d := m.nextRetry.Sub(now); d > 0 {
 			msg += ", retry in " + ageString(d.Round(time.Second))
 		}
-		msg += ": " + source.Clean(m.lastErr.Error())
+		msg += ": " + m.errorText()
 		b.WriteString(st.errText.Render(fit(msg, m.width, false)))
 		b.WriteByte('\n')
 	}
 }
+
+// errorText is the last error for the header. The target is already on the first line, and
+// repeating it would push the cause off a narrow screen.
+func (m *Model) errorText() string {
+	text := source.Clean(m.lastErr.Error())
+	if m.latest != nil && len(m.latest.Target) > 12 {
+		text = strings.ReplaceAll(text, source.Clean(m.latest.Target), "the server")
+	}
+	return text
+}
+
+// slowAnswer is how long a refresh may take before the header says it is waiting.
+const slowAnswer = 3 * time.Second
 
 // badge is the refresh state: LIVE, PAUSED or STALE with the data's age.
 func (m *Model) badge(now time.Time) string {
@@ -246,6 +263,9 @@ func (m *Model) badge(now time.Time) string {
 		return st.paused.Render(s)
 	case m.shown == nil:
 		return st.dim.Render("loading…")
+	case m.inFlight && now.Sub(m.fetchedAt) >= slowAnswer:
+		// Between a server going away and the refresh timing out, LIVE would be a lie.
+		return st.paused.Render("WAITING " + ageString(now.Sub(m.fetchedAt)) + " for an answer")
 	}
 	return st.live.Render("● LIVE")
 }
