@@ -241,6 +241,16 @@ func isOwn(doc bson.Raw, me self) bool {
 	return false
 }
 
+// subset reports whether every address in a is in b (both sorted).
+func subset(a, b []string) bool {
+	for _, x := range a {
+		if _, ok := slices.BinarySearch(b, x); !ok {
+			return false
+		}
+	}
+	return true
+}
+
 // Snapshot reads the deployment once.
 func (s *Source) Snapshot(ctx context.Context, q source.Query) (*source.Snapshot, error) {
 	if s.closed.Load() {
@@ -290,6 +300,11 @@ func (s *Source) Snapshot(ctx context.Context, q source.Query) (*source.Snapshot
 		Target:  s.target,
 		TakenAt: time.Now().UTC(),
 		Server:  server,
+	}
+	if now := s.self(); cerr == nil && !subset(now.addrs, me.addrs) {
+		// The pool opened sockets during this refresh (after a reconnect), and the server-side
+		// $group counted them as a client. Ask again now that their addresses are known.
+		clients, cerr = s.aggregate(ctx, clientsPipeline(now))
 	}
 	if cerr != nil {
 		if ctx.Err() != nil {
