@@ -28,17 +28,18 @@ var (
 	stateVocabulary = []string{"primary", "secondary"}
 )
 
-// pushdown maps filter terms onto DescribeCurrentOp's parameters:
+// pushdown maps filter terms onto DescribeCurrentOp's parameters. The API's filters are exact
+// and case-sensitive, and its vocabularies are documented but not guaranteed closed, so only
+// terms that name one value exactly are pushed:
 //
 //   - running>D, running>=D, running=D → MillisecondRunning (ops running longer than D−1ms);
-//   - op:… → Op, when exactly one value of the API's Op vocabulary matches the term;
-//   - desc:… → State (the node role, shown in the Desc column), likewise;
-//   - shard:… → ReplicaSetName, when exactly one of the instance's replica sets matches, or
-//     the term is a case-exact anchored literal regex;
-//   - ns=… (an anchored literal regex) → Ns, the namespace as typed. The API's Ns is an exact
-//     match and ns=… ignores case, so the one thing this can miss is a collection whose name
-//     differs from the typed one only in case (MongoDB database names cannot differ only in
-//     case); a substring term ns:… is never pushed.
+//   - op=V → Op, when V is a value of the API's Op vocabulary (op:in stays local: the API may
+//     report command names such as findAndModify that a substring would match);
+//   - desc=V → State (the node role, shown in the Desc column), likewise;
+//   - shard=V → ReplicaSetName, when V is one of the instance's replica sets as
+//     DescribeDBInstances lists them (never a name the API could answer ReplicaNotFound to);
+//   - ns:/(?-i)^db\.coll$/ → Ns: only a case-exact namespace. ns=… ignores case on screen,
+//     and collection names may differ only in case, so pushing it could hide rows.
 //
 // Negated terms and terms on other fields stay local.
 func pushdown(f source.Filter, info *instanceInfo) pushed {
@@ -64,31 +65,36 @@ func pushdown(f source.Filter, info *instanceInfo) pushed {
 			}
 		case "op":
 			if p.op == nil {
-				p.op = onlyMatch(t, opVocabulary)
+				p.op = exactValue(t, opVocabulary)
 			}
 		case "desc":
 			if p.state == nil {
-				p.state = onlyMatch(t, stateVocabulary)
+				p.state = exactValue(t, stateVocabulary)
 			}
 		case "shard":
-			if p.rs != nil {
-				continue
-			}
-			if info != nil && len(info.ReplicaSets) > 0 {
-				p.rs = onlyMatch(t, info.ReplicaSets)
-			} else if lit, fold, ok := exactLiteral(t); ok && !fold {
-				p.rs = &lit
+			if p.rs == nil && info != nil {
+				p.rs = exactValue(t, info.ReplicaSets)
 			}
 		case "ns":
 			if p.ns != nil {
 				continue
 			}
-			if lit, _, ok := exactLiteral(t); ok && lit != "" {
+			if lit, fold, ok := exactLiteral(t); ok && !fold && lit != "" {
 				p.ns = &lit
 			}
 		}
 	}
 	return p
+}
+
+// exactValue returns the one value of universe that the anchored literal term t (field=value)
+// matches, or nil. The local match ignores case, so the term is pushed only when no other
+// value of the universe differs from it in case alone.
+func exactValue(t source.Term, universe []string) *string {
+	if _, _, ok := exactLiteral(t); !ok {
+		return nil
+	}
+	return onlyMatch(t, universe)
 }
 
 // onlyMatch returns the one value of universe that t matches, or nil.
