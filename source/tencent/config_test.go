@@ -131,6 +131,7 @@ func TestNewValidates(t *testing.T) {
 		{"no credentials", Config{InstanceID: "cmgo-a", Region: "ap-guangzhou"}, "TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY"},
 		{"bad scheme", Config{Region: "ap-guangzhou", Credentials: cred, Endpoint: "ftp://x"}, "scheme must be http or https"},
 		{"endpoint path", Config{Region: "ap-guangzhou", Credentials: cred, Endpoint: "https://x/api"}, "use host[:port]"},
+		{"plain http to another host", Config{Region: "ap-guangzhou", Credentials: cred, Endpoint: "http://mongodb.tencentcloudapi.com"}, "use https"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := New(tc.cfg)
@@ -151,6 +152,8 @@ func TestNewValidates(t *testing.T) {
 		"":                                 {"HTTPS", ""},
 		"mongodb.intl.tencentcloudapi.com": {"HTTPS", "mongodb.intl.tencentcloudapi.com"},
 		"http://127.0.0.1:8080":            {"HTTP", "127.0.0.1:8080"},
+		"http://localhost:8080":            {"HTTP", "localhost:8080"},
+		"http://[::1]:8080":                {"HTTP", "[::1]:8080"},
 		"HTTPS://h:443/":                   {"HTTPS", "h:443"},
 	} {
 		s, h, err := parseEndpoint(ep)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 
 	tcerr "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/errors"
@@ -106,6 +107,24 @@ func classify(err error, action, instance, region string) *APIError {
 			}
 		}
 	}
+	return e
+}
+
+// authHeader matches what a proxy or a misconfigured endpoint may echo of a signed request.
+var authHeader = regexp.MustCompile(`(?i)(Credential=|Signature=|X-TC-Token[":\s]+)[^\s,"]+`)
+
+// redact removes the credentials from what an endpoint sent back: a proxy or a wrong
+// --endpoint may echo the request, Authorization header and X-TC-Token included.
+func (s *Source) redact(e *APIError) *APIError {
+	clean := func(v string) string {
+		for _, sec := range s.secrets {
+			if sec != "" {
+				v = strings.ReplaceAll(v, sec, "***")
+			}
+		}
+		return authHeader.ReplaceAllString(v, "${1}***")
+	}
+	e.Code, e.Message, e.RequestID = clean(e.Code), clean(e.Message), clean(e.RequestID)
 	return e
 }
 

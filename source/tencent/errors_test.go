@@ -275,3 +275,34 @@ func TestInstanceDetailsOptional(t *testing.T) {
 		t.Errorf("%d DescribeDBInstances requests, want 1", n)
 	}
 }
+
+// An endpoint that echoes the request (a proxy's error page, a wrong --endpoint) must not
+// get the credentials into an error message.
+func TestEchoedCredentialsAreRedacted(t *testing.T) {
+	for _, status := range []int{http.StatusOK, http.StatusBadGateway} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(status)
+			body, _ := io.ReadAll(r.Body)
+			for k, v := range r.Header {
+				io.WriteString(w, k+": "+strings.Join(v, ",")+"\n")
+			}
+			w.Write(body)
+		}))
+		cred := Credentials{SecretID: "AKIDsecretIDechoed0123456789abcdef", SecretKey: "secretKeyEchoed0123456789", Token: "sessionTokenEchoed-abcdef"}
+		src := newSource(t, srv.URL, cred)
+		_, err := src.Snapshot(context.Background(), source.Query{})
+		srv.Close()
+		if err == nil {
+			t.Fatalf("status %d: an echo server answered like the API", status)
+		}
+		msg := err.Error()
+		for _, secret := range []string{cred.SecretID, cred.SecretKey, cred.Token} {
+			if strings.Contains(msg, secret) {
+				t.Errorf("status %d: the error reveals %q: %s", status, secret, msg)
+			}
+		}
+		if !strings.Contains(msg, "--endpoint") {
+			t.Errorf("status %d: the error should point at --endpoint: %s", status, msg)
+		}
+	}
+}

@@ -72,6 +72,8 @@ type Source struct {
 	client    *tccommon.Client
 	transport *http.Transport
 	limits    *limiterSet
+	// secrets are removed from every error text (see redact).
+	secrets []string
 
 	// Rate-limit backoff: the wait before retry n (0-based), and how many retries.
 	backoff    func(n int) time.Duration
@@ -160,6 +162,7 @@ func New(cfg Config) (*Source, error) {
 		client:     c,
 		transport:  tr,
 		limits:     limitersFor(endpointKey, cred.SecretID),
+		secrets:    []string{cred.SecretKey, cred.Token, cred.SecretID},
 		backoff:    defaultBackoff,
 		maxRetries: 3,
 		killWait:   3 * time.Second,
@@ -183,6 +186,11 @@ func parseEndpoint(ep string) (scheme, host string, err error) {
 	case "https":
 		return "HTTPS", u.Host, nil
 	case "http":
+		// The request carries the secret ID and any session token: plain HTTP only to this
+		// machine (an emulator, an SSH tunnel).
+		if ip := net.ParseIP(u.Hostname()); u.Hostname() != "localhost" && (ip == nil || !ip.IsLoopback()) {
+			return "", "", fmt.Errorf("tencent: endpoint %q: plain http would send the credentials unencrypted; use https (http is allowed only to localhost)", source.Clean(ep))
+		}
 		return "HTTP", u.Host, nil
 	}
 	return "", "", fmt.Errorf("tencent: endpoint %q: the scheme must be http or https", source.Clean(ep))
@@ -305,9 +313,9 @@ func (s *Source) call(ctx context.Context, n *notes, action string, newReq func(
 			return nil
 		}
 		if !isRateLimited(err) {
-			return classify(err, action, s.instance, s.region)
+			return s.redact(classify(err, action, s.instance, s.region))
 		}
-		e := classify(err, action, s.instance, s.region)
+		e := s.redact(classify(err, action, s.instance, s.region))
 		e.Retries = attempt
 		if attempt >= s.maxRetries {
 			return e
