@@ -125,12 +125,17 @@ func (s *Source) Kill(ctx context.Context, targets []source.Session) []source.Ki
 }
 
 // reread fetches the current state of the targets at idx, keyed by session ID. It narrows the
-// read to operations running at least as long as the shortest target, and to the namespace
-// when all targets share a plain one.
+// read to operations running at least as long as the shortest target, shortest first (the
+// targets have only grown older, so they lead the list even in a pile-up of longer ones), to
+// the replica set and to the namespace when all targets share them.
 func (s *Source) reread(ctx context.Context, targets []source.Session, idx []int) (map[string]*currentOp, error) {
-	var p pushed
+	p := pushed{shortestFirst: true}
 	minUS := int64(-1)
 	ns := targets[idx[0]].NS
+	rs := ""
+	if k, err := parseSessionID(targets[idx[0]].ID); err == nil {
+		rs = k.rs
+	}
 	for _, i := range idx {
 		if t := targets[i]; minUS < 0 || t.RunningUS < minUS {
 			minUS = t.RunningUS
@@ -138,6 +143,12 @@ func (s *Source) reread(ctx context.Context, targets []source.Session, idx []int
 		if targets[i].NS != ns {
 			ns = ""
 		}
+		if k, err := parseSessionID(targets[i].ID); err != nil || k.rs != rs {
+			rs = ""
+		}
+	}
+	if rs != "" && isPlain(rs) {
+		p.rs = &rs
 	}
 	if ms := minUS/1000 - 1; ms > 0 {
 		v := uint64(min(ms, maxMillisecondRun))

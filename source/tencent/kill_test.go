@@ -3,6 +3,7 @@ package tencent
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -35,6 +36,28 @@ func TestKill(t *testing.T) {
 		}
 		if findSession(snapshotOf(t, e.src, source.Query{}), "/101") != nil {
 			t.Error("still listed after the kill")
+		}
+	})
+	t.Run("in a pile-up of longer operations", func(t *testing.T) {
+		// More longer-running operations than one re-read returns: the target must still be
+		// found, not reported gone.
+		b := demoBackend()
+		for i := range defaultMaxOps + 100 {
+			b.sessions = append(b.sessions, op(strconv.Itoa(1000+i), "update", "shop.users", time.Hour+time.Duration(i)*time.Second))
+		}
+		e := newEnv(t, b, tencentapi.Options{RateLimits: map[string]int{tencentapi.ActionDescribeCurrentOp: -1}})
+		target := source.Session{}
+		for _, s := range snapshotOf(t, e.src, source.Query{Limit: 50000}).Sessions {
+			if strings.HasSuffix(s.ID, "/102") {
+				target = s
+			}
+		}
+		if target.ID == "" {
+			t.Fatal("no session 102 in the snapshot")
+		}
+		res := e.src.Kill(ctx, []source.Session{target})
+		if res[0].Outcome != source.KillGone || len(b.killedIDs()) != 1 {
+			t.Fatalf("results = %+v, killed %v", res, b.killedIDs())
 		}
 	})
 	t.Run("pending", func(t *testing.T) {

@@ -16,6 +16,9 @@ import (
 type pushed struct {
 	ns, op, rs, state *string
 	ms                *uint64
+	// shortestFirst orders by running time ascending (kill's re-read: the targets are the
+	// shortest-running of what a running-time bound selects).
+	shortestFirst bool
 }
 
 func (p pushed) apply(r *describeCurrentOpRequest) {

@@ -266,6 +266,9 @@ func (s *Source) clients(ctx context.Context, n *notes) ([]source.Client, error)
 				continue
 			}
 			ip := source.Clean(deref(c.IP))
+			if ip == "" {
+				continue // nothing to show or narrow by
+			}
 			cl := byIP[ip]
 			if cl == nil {
 				cl = &source.Client{IP: ip, Apps: []string{}, Users: []string{}, Drivers: []string{}}
@@ -331,10 +334,14 @@ func (s *Source) currentOpsPaged(ctx context.Context, n *notes, p pushed, want i
 		limit := min(currentOpPageLimit, want-offset)
 		resp := &describeCurrentOpResponse{}
 		off := offset
+		order := "DESC"
+		if p.shortestFirst {
+			order = "ASC"
+		}
 		err := s.call(ctx, n, actionCurrentOp, func() tchttp.Request {
 			r := &describeCurrentOpRequest{BaseRequest: newBase(actionCurrentOp),
 				InstanceId: str(s.instance), Limit: u64(uint64(limit)), Offset: u64(uint64(off)),
-				OrderBy: str("MicrosecsRunning"), OrderByType: str("DESC")}
+				OrderBy: str("MicrosecsRunning"), OrderByType: str(order)}
 			p.apply(r)
 			return r
 		}, resp)
