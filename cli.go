@@ -215,14 +215,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, "currentop", versionString())
 		return exitOK
 	}
-	if err := execute(ctx, c, stdout); err != nil {
+	if err := execute(ctx, c, stdout, stderr); err != nil {
 		fmt.Fprintf(stderr, "currentop: %s\n", oneLine(err.Error()))
 		return exitSource
 	}
 	return exitOK
 }
 
-func execute(ctx context.Context, c config, stdout io.Writer) error {
+func execute(ctx context.Context, c config, stdout, stderr io.Writer) error {
 	var (
 		src source.Source
 		err error
@@ -252,7 +252,7 @@ func execute(ctx context.Context, c config, stdout io.Writer) error {
 	case c.list:
 		return list(ctx, src, c, stdout)
 	case c.once:
-		return once(ctx, src, c, stdout)
+		return once(ctx, src, c, stdout, stderr)
 	default:
 		return ui.Run(ctx, ui.Options{Source: src, Interval: c.interval, Readonly: c.readonly, Query: c.query()})
 	}
@@ -296,7 +296,7 @@ func open(ctx context.Context, c config) (source.Source, error) {
 	}
 }
 
-func once(ctx context.Context, src source.Source, c config, stdout io.Writer) error {
+func once(ctx context.Context, src source.Source, c config, stdout, stderr io.Writer) error {
 	q := c.query()
 	ctx, cancel := context.WithTimeout(ctx, 3*c.timeout)
 	defer cancel()
@@ -305,6 +305,11 @@ func once(ctx context.Context, src source.Source, c config, stdout io.Writer) er
 		return err
 	}
 	source.Apply(snap, q)
+	// A partial snapshot still prints, but a script must be able to tell: the warnings go to
+	// stderr (the table shows them inline too).
+	for _, w := range snap.Warnings {
+		fmt.Fprintf(stderr, "currentop: warning: %s\n", oneLine(w))
+	}
 	return report.Write(stdout, c.format, c.pane, snap)
 }
 

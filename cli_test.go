@@ -283,3 +283,25 @@ type emptySource struct{}
 func (emptySource) Snapshot(context.Context, source.Query) (*source.Snapshot, error) {
 	return &source.Snapshot{Source: "mongodb", TakenAt: time.Now()}, nil
 }
+
+// A partial snapshot prints, and its warnings reach stderr so that a script can tell.
+func TestOnceWarningsGoToStderr(t *testing.T) {
+	src := warningSource{warning: "clients unavailable: not authorised\x1b[2J"}
+	var out, errOut bytes.Buffer
+	c := config{format: "json", pane: "all", timeout: time.Second}
+	if err := once(context.Background(), src, c, &out, &errOut); err != nil {
+		t.Fatal(err)
+	}
+	if !json.Valid(out.Bytes()) {
+		t.Fatalf("stdout is not one JSON document: %s", out.String())
+	}
+	if got := errOut.String(); got != "currentop: warning: clients unavailable: not authorised\n" {
+		t.Errorf("stderr %q", got)
+	}
+}
+
+type warningSource struct{ warning string }
+
+func (w warningSource) Snapshot(context.Context, source.Query) (*source.Snapshot, error) {
+	return &source.Snapshot{Source: "mongodb", TakenAt: time.Now(), Partial: true, Warnings: []string{w.warning}}, nil
+}
