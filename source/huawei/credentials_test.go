@@ -143,7 +143,7 @@ func TestNewValidates(t *testing.T) {
 		{name: "bad node", cfg: Config{Region: "cn-north-4", ProjectID: "p1", NodeID: "a/b", Credentials: ok}, wantErr: "--node"},
 		{name: "plain http to a remote host", cfg: Config{Region: "cn-north-4", ProjectID: "p1", Endpoint: "http://dds.example.com", Credentials: ok}, wantErr: "https"},
 		{name: "other scheme", cfg: Config{Region: "cn-north-4", ProjectID: "p1", Endpoint: "ftp://x", Credentials: ok}, wantErr: "https"},
-		{name: "endpoint with credentials", cfg: Config{Region: "cn-north-4", ProjectID: "p1", Endpoint: "https://u:p@x", Credentials: ok}, wantErr: "--endpoint"},
+		{name: "endpoint with credentials", cfg: Config{Region: "cn-north-4", ProjectID: "p1", Endpoint: "https://admin:S3cretPass@x", Credentials: ok}, wantErr: "credentials do not belong in the endpoint"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -153,6 +153,9 @@ func TestNewValidates(t *testing.T) {
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("err = %v, want one mentioning %q", err, tt.wantErr)
+				}
+				if strings.Contains(err.Error(), "S3cretPass") {
+					t.Fatalf("err reveals the endpoint's password: %v", err)
 				}
 				return
 			}

@@ -135,7 +135,10 @@ func endpointURL(region, override string) (*url.URL, error) {
 		override = "https://" + override
 	}
 	u, err := url.Parse(override)
-	if err != nil || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+	if err == nil && u.User != nil {
+		return nil, fmt.Errorf("huawei: --endpoint %s: credentials do not belong in the endpoint; use AK/SK or a token", source.Clean(u.Redacted()))
+	}
+	if err != nil || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
 		return nil, fmt.Errorf("huawei: --endpoint %q is not a URL like https://dds.cn-north-4.myhuaweicloud.com", source.Clean(override))
 	}
 	switch u.Scheme {
