@@ -58,8 +58,8 @@ func canonicalField(name string) (string, bool) {
 //	-op:getmore  !app:mongosh     a leading - or ! negates a term
 //
 // Terms are separated by spaces and must all match. Empty or blank text gives the zero
-// Filter, which matches everything. A lone "-" or "!" (as when the user is still typing) is
-// ignored. Errors are *FilterError and say what is wrong and where.
+// Filter, which matches everything. A lone "-" or "!" and a field with no value yet ("ns:",
+// as when the user is still typing) are ignored. Errors are *FilterError and say what is wrong and where.
 func ParseFilter(text string) (Filter, error) {
 	p := parser{text: text}
 	var terms []Term
@@ -243,6 +243,11 @@ func (p *parser) fieldTerm(t Term, nameStart, nameEnd int) (Term, bool, error) {
 			p.i++
 		}
 		val = p.text[s:p.i]
+		if val == "" {
+			// "ns:" is a term still being typed, not "ns contains nothing" (which matches
+			// everything); write ns="" for an empty value.
+			return Term{}, false, nil
+		}
 	}
 	if op == "=" {
 		// Exact, case-insensitive: an anchored literal pattern, so a backend can push it down

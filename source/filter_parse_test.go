@@ -42,7 +42,9 @@ func TestParseFilter(t *testing.T) {
 		{"op:getmore", []termSpec{{field: "op", kind: Contains, value: "getmore"}}},
 		{"OP:GetMore", []termSpec{{field: "op", kind: Contains, value: "getmore"}}},
 		{`app:"orders api"`, []termSpec{{field: "app", kind: Contains, value: "orders api"}}},
-		{"app:", []termSpec{{field: "app", kind: Contains, value: ""}}},
+		{"app:", nil}, // still typing: no term yet
+		{"ns:shop app:", []termSpec{{field: "ns", kind: Contains, value: "shop"}}},
+		{`app=""`, []termSpec{{field: "app", kind: Regex, value: "(?i)^$"}}},
 		{"planSummary:COLLSCAN", []termSpec{{field: "plan", kind: Contains, value: "collscan"}}},
 		{"application:x appName:y ip:10.0 namespace:shop opid:12", []termSpec{
 			{field: "app", kind: Contains, value: "x"}, {field: "app", kind: Contains, value: "y"},

@@ -111,7 +111,7 @@ func strCol(key, title string, min, max, prio int, get func(*source.Session) str
 		key: key, title: title, min: min, max: max, prio: prio,
 		text:  func(r *sessRow, _ time.Time) string { return get(r.s) },
 		str:   func(r *sessRow) string { return get(r.s) },
-		width: func(r *sessRow) int { return len(get(r.s)) },
+		width: func(r *sessRow) int { return textWidth(get(r.s)) }, // cells, not bytes
 	}
 }
 
@@ -184,7 +184,7 @@ func listCliCol(key, title string, min, max, prio int, get func(*cliRow) string)
 		key: key, title: title, min: min, max: max, prio: prio,
 		text:  func(r *cliRow, _ time.Time) string { return get(r) },
 		str:   get,
-		width: func(r *cliRow) int { return len(get(r)) },
+		width: func(r *cliRow) int { return textWidth(get(r)) },
 	}
 }
 

@@ -293,8 +293,8 @@ func TestPause(t *testing.T) {
 	if !slices.Contains(h.sessionIDs(), "101") {
 		t.Fatal("paused rows must not change")
 	}
-	if !strings.Contains(screen(h), "PAUSED") {
-		t.Fatal("no PAUSED state on screen")
+	if !strings.Contains(screen(h), "PAUSED · new data") {
+		t.Fatalf("no PAUSED state with newer data waiting on screen:\n%s", screen(h))
 	}
 	h.keys("p")
 	if slices.Contains(h.sessionIDs(), "101") {
@@ -805,5 +805,40 @@ func TestErrorLineDropsTarget(t *testing.T) {
 	}
 	if strings.Count(s, target) != 1 {
 		t.Fatalf("the target %q should appear once, on the first line:\n%s", target, s)
+	}
+}
+
+// Enter on an invalid filter keeps the last valid one and says so; esc then clears the
+// filter, and the note with it.
+func TestFilterEscClearsKeptNote(t *testing.T) {
+	h, _ := started(t, Options{})
+	h.keys("/")
+	h.typeText("ns:shop app:/[/")
+	h.keys("enter")
+	if s := screen(h); !strings.Contains(s, `kept the last valid filter: "ns:shop app:"`) {
+		t.Fatalf("no note about the kept filter:\n%s", s)
+	}
+	h.keys("/", "esc")
+	if s := screen(h); strings.Contains(s, "kept the last valid filter") {
+		t.Fatalf("the note outlived the filter:\n%s", s)
+	}
+	if !h.m.query.Filter.Empty() {
+		t.Fatalf("esc should clear the filter, have %q", h.m.query.Filter.Text)
+	}
+}
+
+// Column widths are display cells: a wide-character namespace does not squeeze the others.
+func TestWideCharactersSizeColumns(t *testing.T) {
+	h, src := started(t, Options{})
+	snap := smallSnapshot()
+	snap.Sessions[0].NS = "订单.订单集合"
+	src.set(snap)
+	h.fireTick()
+	want := 0
+	for _, s := range snap.Sessions {
+		want = max(want, ansi.StringWidth(s.NS))
+	}
+	if got := h.m.sess.contentW[h.m.sess.colIndex("ns")]; got != want {
+		t.Fatalf("ns column measured %d cells, want %d", got, want)
 	}
 }

@@ -236,6 +236,7 @@ func (m *Model) onFilterKey(msg tea.KeyPressMsg) tea.Cmd {
 	case "esc":
 		m.filtering = false
 		m.filterErr = ""
+		m.status = "" // e.g. "kept the last valid filter": no longer true
 		m.filterIn.SetValue("")
 		return m.applyFilterText("")
 	case "enter":

@@ -258,7 +258,7 @@ func (m *Model) badge(now time.Time) string {
 	case m.paused:
 		s := "PAUSED"
 		if m.latest != m.shown {
-			s += " (newer data waiting)"
+			s += " · new data"
 		}
 		return st.paused.Render(s)
 	case m.shown == nil:
