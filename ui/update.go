@@ -122,7 +122,7 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 		return m.setInterval(nextInterval(m.interval, -1))
 	case key.Matches(msg, k.Slower):
 		return m.setInterval(nextInterval(m.interval, 1))
-	case key.Matches(msg, k.Mark):
+	case key.Matches(msg, k.Mark) || msg.String() == "space": // disabled in read-only mode, which toggleMark explains
 		m.toggleMark()
 	case msg.String() == "k" || msg.String() == "delete":
 		return m.onKillKey()
@@ -214,7 +214,11 @@ func (m *Model) onEsc() tea.Cmd {
 }
 
 func (m *Model) toggleMark() {
-	if m.readonly || m.focus != focusSessions {
+	if m.readonly {
+		m.setStatus("read-only mode: kill is disabled, so there is nothing to mark for", true)
+		return
+	}
+	if m.focus != focusSessions {
 		return
 	}
 	r := m.sess.selected()

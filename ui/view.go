@@ -638,7 +638,7 @@ func helpLines(m *Model, width int) []string {
 		kill = nil
 	}
 	groups := []group{
-		{"Move", []key.Binding{k.Up, k.Down, k.PageUp, k.PageDown, k.Home, k.End, k.Focus, k.Zoom}},
+		{"Move (or the mouse: wheel, click a row)", []key.Binding{k.Up, k.Down, k.PageUp, k.PageDown, k.Home, k.End, k.Focus, k.FocusBack, k.Zoom}},
 		{"Sort (or click a column header; click again to reverse)", []key.Binding{k.SortPrev, k.SortNext, k.Reverse}},
 		{"Filter", []key.Binding{k.Filter, k.Back}},
 		{"Show", []key.Binding{k.Enter, k.Idle, k.System, k.Copy}},
@@ -696,13 +696,20 @@ func helpLines(m *Model, width int) []string {
 		"    running>5s            running time: > >= < <= = with us ms s m h (a bare number is seconds)",
 		"    -term  !term          negation",
 		"",
-		"  In the detail view: ↑↓ pgup pgdn scroll, y copies the command (OSC 52), k kills, esc returns.",
-		"  In the kill dialog: y kills, n or esc cancels.",
-		"  The selection follows a session by ID across refreshes; when one you picked goes, nothing is selected.",
+		"  In the filter bar: enter keeps the filter, esc clears it; ← → home end backspace ctrl+w ctrl+u ctrl+k edit;",
+		"    ↑ ↓ pgup pgdn move the selection.",
 	)
 	if m.readonly {
-		lines = append(lines, "  Read-only mode: kill is disabled.")
+		lines = append(lines,
+			"  In the detail view: ↑ ↓ pgup pgdn space g G scroll, y copies the command (OSC 52), esc q enter return.",
+			"  Read-only mode: kill is disabled.")
+	} else {
+		lines = append(lines,
+			"  In the detail view: ↑ ↓ pgup pgdn space g G scroll, y copies the command (OSC 52), k kills, esc q enter return.",
+			"  In the kill dialog: y kills, n esc q cancel.")
 	}
+	lines = append(lines,
+		"  The selection follows a session by ID across refreshes; when one you picked goes, nothing is selected.")
 	return lines
 }
 
