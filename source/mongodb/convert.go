@@ -53,6 +53,13 @@ func convert(doc bson.Raw) source.Session {
 	} else if secs, ok := num(doc, "secs_running"); ok && secs < math.MaxInt64/1_000_000 {
 		s.RunningUS = secs * 1_000_000
 	}
+	if s.Type == source.TypeIdleSession && s.RunningUS == 0 {
+		// An idle transaction runs nothing; how long it has held its snapshot and locks open
+		// is what makes it the one to look at.
+		if us, ok := num(doc, "transaction", "timeOpenMicros"); ok {
+			s.RunningUS = us
+		}
+	}
 	if s.RunningUS < 0 {
 		s.RunningUS = 0
 	}
@@ -75,7 +82,10 @@ func convert(doc bson.Raw) source.Session {
 	} else if v, ok := lookup(doc, "cursor", "originatingCommand"); ok {
 		s.Command = valueJSON(v)
 	}
-	if s.Type == source.TypeOp && s.Active {
+	// The whole document backs the detail view: for operations, and for idle sessions and
+	// cursors, whose transaction, lsid and cursor fields are the point. Plain idle connections
+	// (tens of thousands of them) carry nothing the fields above lack.
+	if s.Type != source.TypeIdle {
 		s.Raw = docJSON(doc)
 	}
 	s.Internal = isInternal(doc)

@@ -68,12 +68,12 @@ func TestConvertExamples(t *testing.T) {
 		{"g_idle_session.json", source.Session{
 			ID: "session:9bdf4c9f17764d1a9e7c9a49849ce135", Type: "idleSession", Client: "10.20.3.18:40000",
 			App: "billing-worker", Driver: "pymongo 4.8.0", Host: "rs0-a.example.net:27017",
-			Desc: "inactive transaction", ConnectionID: 1777,
-		}, "", false},
+			Desc: "inactive transaction", ConnectionID: 1777, RunningUS: 2000000, // transaction.timeOpenMicros
+		}, "", true},
 		{"h_idle_cursor.json", source.Session{
 			ID: "cursor:6312883190488772611", Type: "idleCursor", NS: "shop.orders", PlanSummary: "COLLSCAN",
 			Host: "rs0-a.example.net:27017",
-		}, `"find":"orders"`, false},
+		}, `"find":"orders"`, true},
 		{"i_oplog_getmore_system.json", source.Session{
 			ID: "3311", Type: "op", Active: true, Op: "getmore", NS: "local.oplog.rs", RunningUS: 4500000,
 			PlanSummary: "COLLSCAN", Client: "10.20.0.2:51234", User: "__system@local",
