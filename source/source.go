@@ -150,6 +150,9 @@ type Session struct {
 	// hello heartbeats: hidden unless Query.System.
 	Internal    bool   `json:"-"`
 	KillPending bool   `json:"-"`
+	// NotKillable says why the source cannot kill this session ("" = it can try), so that a
+	// UI can say so before asking for a confirmation.
+	NotKillable string `json:"-"`
 	Msg         string `json:"-"` // progress message, e.g. an index build's
 	// Raw is the whole document as the provider sent it (relaxed Extended JSON), shown by the
 	// detail view; nil when the provider has nothing more than the fields above.

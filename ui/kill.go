@@ -50,9 +50,21 @@ func (m *Model) askKill(rows []*sessRow) tea.Cmd {
 		m.setStatus("a kill is already in progress", true)
 		return nil
 	}
-	m.confirm = make([]source.Session, len(rows))
-	for i, r := range rows {
-		m.confirm[i] = *r.s
+	m.confirm = m.confirm[:0]
+	why := ""
+	for _, r := range rows {
+		if r.s.NotKillable != "" {
+			why = r.s.NotKillable
+			continue
+		}
+		m.confirm = append(m.confirm, *r.s)
+	}
+	switch skipped := len(rows) - len(m.confirm); {
+	case len(m.confirm) == 0:
+		m.setStatus("not killable: "+source.Clean(why), true)
+		return nil
+	case skipped > 0:
+		m.setStatus(fmt.Sprintf("%d of the marked sessions cannot be killed and are left out: %s", skipped, source.Clean(why)), true)
 	}
 	m.overlay = overlayConfirm
 	return nil

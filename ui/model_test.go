@@ -850,3 +850,33 @@ func TestWideCharactersSizeColumns(t *testing.T) {
 		t.Fatalf("ns column measured %d cells, want %d", got, want)
 	}
 }
+
+// A session the source says it cannot kill is not offered in the dialog; the reason is shown
+// before anything is confirmed.
+func TestNotKillableSaidBeforeAsking(t *testing.T) {
+	h, src := started(t, Options{})
+	snap := smallSnapshot()
+	snap.Sessions[0].NotKillable = "idle sessions cannot be killed through this API"
+	src.set(snap)
+	h.fireTick()
+	idle := snap.Sessions[0].ID
+	h.selectSession(idle)
+	h.keys("k")
+	if h.m.overlay == overlayConfirm {
+		t.Fatal("the dialog opened for a session that cannot be killed")
+	}
+	if !strings.Contains(h.m.status, "not killable: idle sessions cannot be killed") {
+		t.Fatalf("status %q", h.m.status)
+	}
+	// Marked together with a killable one: only that one is asked for.
+	h.keys("space")
+	other := snap.Sessions[1].ID
+	h.selectSession(other)
+	h.keys("space", "k")
+	if h.m.overlay != overlayConfirm || len(h.m.confirm) != 1 || h.m.confirm[0].ID != other {
+		t.Fatalf("dialog %v with %+v, want only %s", h.m.overlay == overlayConfirm, h.m.confirm, other)
+	}
+	if !strings.Contains(h.m.status, "1 of the marked sessions cannot be killed") {
+		t.Fatalf("status %q", h.m.status)
+	}
+}

@@ -50,6 +50,8 @@ func toSession(raw json.RawMessage, nodeHost string) (converted, bool) {
 	}
 	if s.Active {
 		s.Type = source.TypeOp
+	} else {
+		s.NotKillable = ErrIdleNotKillable.Error()
 	}
 	if s.Host == "" {
 		s.Host = nodeHost

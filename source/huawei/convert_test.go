@@ -431,3 +431,22 @@ func BenchmarkDecodePage(b *testing.B) {
 		}
 	}
 }
+
+// Idle sessions say up front that DeleteSession cannot end them; active ones can be tried.
+func TestIdleSessionsAreMarkedNotKillable(t *testing.T) {
+	for _, tc := range []struct {
+		raw      string
+		killable bool
+	}{
+		{`{"id":"7201646","active":true,"type":"query","cost_time":"1000"}`, true},
+		{`{"id":"7201647","active":false,"type":"none"}`, false},
+	} {
+		c, ok := toSession(json.RawMessage(tc.raw), "node-a:8635")
+		if !ok {
+			t.Fatalf("%s: not converted", tc.raw)
+		}
+		if got := c.s.NotKillable == ""; got != tc.killable {
+			t.Errorf("%s: killable %v (NotKillable %q), want %v", tc.raw, got, c.s.NotKillable, tc.killable)
+		}
+	}
+}
