@@ -148,8 +148,8 @@ type Session struct {
 
 	// Internal marks internal threads, replication and cluster-member traffic and awaitable
 	// hello heartbeats: hidden unless Query.System.
-	Internal    bool   `json:"-"`
-	KillPending bool   `json:"-"`
+	Internal    bool `json:"-"`
+	KillPending bool `json:"-"`
 	// NotKillable says why the source cannot kill this session ("" = it can try), so that a
 	// UI can say so before asking for a confirmation.
 	NotKillable string `json:"-"`
