@@ -35,6 +35,13 @@ const envURI = "CURRENTOP_MONGODB_URI"
 
 const defaultURI = "mongodb://localhost:27017"
 
+// The live view's budget for the Huawei API: five pages of 20 sessions per node, every 3 s
+// unless --interval says otherwise.
+const (
+	huaweiViewLimit = 100
+	huaweiInterval  = 3 * time.Second
+)
+
 // version is set at build time with -ldflags "-X main.version=…"; otherwise the module
 // version from the build info is used.
 var version = ""
@@ -55,6 +62,8 @@ type config struct {
 	filter   string
 	list     bool
 	version  bool
+	// intervalSet: --interval was given (a source may otherwise pick a gentler default).
+	intervalSet bool
 
 	// cloud sources
 	instance  string
@@ -137,6 +146,7 @@ func parseArgs(args []string) (config, error) {
 		positional = append(positional, args[0])
 		args = args[1:]
 	}
+	fs.Visit(func(f *flag.Flag) { c.intervalSet = c.intervalSet || f.Name == "interval" })
 	switch len(positional) {
 	case 0:
 	case 1:
@@ -254,7 +264,17 @@ func execute(ctx context.Context, c config, stdout, stderr io.Writer) error {
 	case c.once:
 		return once(ctx, src, c, stdout, stderr)
 	default:
-		return ui.Run(ctx, ui.Options{Source: src, Interval: c.interval, Readonly: c.readonly, Query: c.query()})
+		q, interval := c.query(), c.interval
+		if c.source == "huawei" {
+			// ListSessions pages by 20 with no server-side sort, and the API Gateway throttles:
+			// the live view reads a few pages per node (filters such as running>1s are sent to
+			// the API) every few seconds, as the reference's budget says. --once reads all.
+			q.Limit = huaweiViewLimit
+			if !c.intervalSet {
+				interval = huaweiInterval
+			}
+		}
+		return ui.Run(ctx, ui.Options{Source: src, Interval: interval, Readonly: c.readonly, Query: q})
 	}
 }
 

@@ -44,6 +44,16 @@ func TestParseArgs(t *testing.T) {
 				t.Errorf("source %q", c.source)
 			}
 		}},
+		{name: "interval given", args: []string{"--interval", "2s"}, check: func(t *testing.T, c config) {
+			if !c.intervalSet {
+				t.Error("--interval 2s (the default value) given explicitly is not recorded")
+			}
+		}},
+		{name: "interval not given", args: []string{"--idle"}, check: func(t *testing.T, c config) {
+			if c.intervalSet {
+				t.Error("intervalSet without --interval")
+			}
+		}},
 		{name: "two URIs", args: []string{"mongodb://a/", "mongodb://b/"}, wantErr: "one MongoDB URI at most"},
 		{name: "unknown flag", args: []string{"--bogus"}, wantErr: "-bogus"},
 		{name: "unknown source", args: []string{"--source", "oracle"}, wantErr: `unknown --source "oracle"`},

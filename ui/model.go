@@ -100,6 +100,10 @@ type Model struct {
 	// Refresh loop.
 	gen       uint64 // bumped when the query changes; older results are dropped
 	inFlight  bool
+	// pushFilter is set once the source could not send every session (cloud APIs page and
+	// cap): from then on the filter goes to the source too, so that what it sends is what
+	// matches, not an arbitrary first part.
+	pushFilter bool
 	fetchID   uint64    // the fetch in flight; answers to abandoned fetches are ignored
 	fetchedAt time.Time // when the fetch in flight started
 	tickSeq   uint64
@@ -256,8 +260,11 @@ func (m *Model) fetch() tea.Cmd {
 	m.fetchedAt = m.now()
 	src, q, gen, id := m.src, m.query, m.gen, m.fetchID
 	// The filter is applied here, not pushed down: the panes need the unfiltered count for
-	// "N of M", and a filter edit then needs no round trip.
-	q.Filter = source.Filter{}
+	// "N of M", and a filter edit then needs no round trip. Only a source that cannot send
+	// everything gets it (pushFilter); the filter is still applied here to what it sends.
+	if !m.pushFilter {
+		q.Filter = source.Filter{}
+	}
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), fetchTimeout)
 		defer cancel()
@@ -332,6 +339,17 @@ func (m *Model) onSnapshot(msg snapshotMsg) tea.Cmd {
 		return m.arm(d)
 	}
 	m.failures, m.lastErr = 0, nil
+	if msg.snap.TotalSessions > len(msg.snap.Sessions) && !m.pushFilter {
+		m.pushFilter = true
+		if !m.query.Filter.Empty() {
+			m.gen++ // this answer was not filtered by the source: show it, and ask again
+			m.latest, m.latestAt = msg.snap, now
+			if !m.paused {
+				m.show(msg.snap, now)
+			}
+			return m.fetch()
+		}
+	}
 	m.latest, m.latestAt = msg.snap, now
 	if !m.paused {
 		m.show(msg.snap, now)

@@ -880,3 +880,46 @@ func TestNotKillableSaidBeforeAsking(t *testing.T) {
 		t.Fatalf("status %q", h.m.status)
 	}
 }
+
+// A source that sends everything filters nothing: the UI filters locally and counts "N of M".
+// A source that could not send everything (a capped cloud API) gets the filter too, so that
+// what it sends is what matches; a filter edit asks it again.
+func TestFilterGoesToCappedSourcesOnly(t *testing.T) {
+	lastFilter := func(src *fakeKiller) string {
+		src.mu.Lock()
+		defer src.mu.Unlock()
+		return src.queries[len(src.queries)-1].Filter.Text
+	}
+	t.Run("complete source", func(t *testing.T) {
+		h, src := started(t, Options{})
+		h.keys("/")
+		h.typeText("op:query")
+		h.keys("enter")
+		h.clock.advance(2 * time.Second)
+		h.fireTick()
+		if f := lastFilter(src); f != "" {
+			t.Fatalf("a complete source was sent the filter %q", f)
+		}
+	})
+	t.Run("capped source", func(t *testing.T) {
+		capped := smallSnapshot()
+		capped.TotalSessions = 5000
+		src := &fakeKiller{outcome: source.KillGone}
+		src.set(capped)
+		h := newHarness(t, Options{Source: src})
+		h.keys("/")
+		h.typeText("op:query")
+		if f := lastFilter(src); f != "op:query" {
+			t.Fatalf("the capped source was last asked with filter %q, want op:query", f)
+		}
+		if s := screen(h); !strings.Contains(s, "of 5,000") {
+			t.Fatalf("the title should say the source sent only part:\n%s", s)
+		}
+		h.keys("enter")
+		h.clock.advance(2 * time.Second)
+		h.fireTick()
+		if f := lastFilter(src); f != "op:query" {
+			t.Fatalf("refreshes keep sending the filter, got %q", f)
+		}
+	})
+}

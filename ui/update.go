@@ -290,6 +290,9 @@ func (m *Model) applyFilterText(text string) tea.Cmd {
 	m.filterErr = ""
 	f.Text = text
 	m.query.Filter = f
+	if m.pushFilter {
+		return m.queryChanged() // the source filters too: ask it again
+	}
 	m.refilter(true)
 	return nil
 }
