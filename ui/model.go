@@ -98,19 +98,19 @@ type Model struct {
 	keys          keyMap
 
 	// Refresh loop.
-	gen       uint64 // bumped when the query changes; older results are dropped
-	inFlight  bool
+	gen      uint64 // bumped when the query changes; older results are dropped
+	inFlight bool
 	// pushFilter is set once the source could not send every session (cloud APIs page and
 	// cap): from then on the filter goes to the source too, so that what it sends is what
 	// matches, not an arbitrary first part.
 	pushFilter bool
-	fetchID   uint64    // the fetch in flight; answers to abandoned fetches are ignored
-	fetchedAt time.Time // when the fetch in flight started
-	tickSeq   uint64
-	failures  int
-	lastErr   error
-	errSince  time.Time // first failure of the current streak
-	nextRetry time.Time
+	fetchID    uint64    // the fetch in flight; answers to abandoned fetches are ignored
+	fetchedAt  time.Time // when the fetch in flight started
+	tickSeq    uint64
+	failures   int
+	lastErr    error
+	errSince   time.Time // first failure of the current streak
+	nextRetry  time.Time
 
 	latest   *source.Snapshot // newest good snapshot
 	latestAt time.Time
