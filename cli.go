@@ -35,8 +35,8 @@ const envURI = "CURRENTOP_MONGODB_URI"
 
 const defaultURI = "mongodb://localhost:27017"
 
-// The live view's budget for the Huawei API: five pages of 20 sessions per node, every 3 s
-// unless --interval says otherwise.
+// The live view's budget for the Huawei API: at most 100 sessions to show per node (or the
+// source's page cap), every 3 s unless --interval says otherwise.
 const (
 	huaweiViewLimit = 100
 	huaweiInterval  = 3 * time.Second
@@ -267,8 +267,9 @@ func execute(ctx context.Context, c config, stdout, stderr io.Writer) error {
 		q, interval := c.query(), c.interval
 		if c.source == "huawei" {
 			// ListSessions pages by 20 with no server-side sort, and the API Gateway throttles:
-			// the live view reads a few pages per node (filters such as running>1s are sent to
-			// the API) every few seconds, as the reference's budget says. --once reads all.
+			// the live view stops at what it can show and refreshes every few seconds, as the
+			// reference's budget says (filters such as running>1s reach the API once the node
+			// has more than is read). --once reads all it can.
 			q.Limit = huaweiViewLimit
 			if !c.intervalSet {
 				interval = huaweiInterval

@@ -25,37 +25,10 @@ import (
 //
 // It runs on a private tmux server (-L currentop-e2e-<pid>) so it never touches a user's tmux.
 func TestEndToEnd(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end test: skipped with -short")
-	}
-	tmuxPath, err := exec.LookPath("tmux")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("tmux is not on PATH; CI must install it (.ci/run does) for the end-to-end test")
-		}
-		t.Skip("tmux is not on PATH: install tmux to run the end-to-end UI test")
-	}
-
-	bin := filepath.Join(t.TempDir(), "currentop")
-	buildStart := time.Now()
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	t.Logf("built %s in %s", bin, time.Since(buildStart).Round(time.Millisecond))
-
-	e := &e2e{t: t, tmux: tmuxPath, socket: fmt.Sprintf("currentop-e2e-%d", os.Getpid())}
-	t.Cleanup(e.close)
-
+	e := newE2E(t)
 	// 1. Both panes fill within 3 s.
 	start := time.Now()
-	e.run("new-session", "-d", "-s", "e2e", "-x", "120", "-y", "36",
-		"TERM=xterm-256color "+shellQuote(bin)+" --demo; echo EXIT=$?; sleep 30")
-	e.findPid()
-	e.waitFor("both panes filled with a COLLSCAN session", 10*time.Second, func(s string) bool {
-		rows, _ := sessionRows(s)
-		return strings.Contains(s, " CLIENTS ") && strings.Contains(s, " SESSIONS ") &&
-			anyRow(rows, func(r sessRow) bool { return strings.Contains(r.line, "COLLSCAN") })
-	})
+	e.start("--demo")
 	if d := time.Since(start); d > 3*time.Second {
 		t.Logf("SLOW: the panes took %s to fill (expected within 3s)", d.Round(time.Millisecond))
 	} else {
@@ -177,8 +150,74 @@ func TestEndToEnd(t *testing.T) {
 type e2e struct {
 	t      *testing.T
 	tmux   string
+	bin    string
 	socket string
 	pid    int // the program's process, a child of the pane's shell
+}
+
+// TestEndToEndCloudKill kills an operation through each cloud API's emulator from the UI:
+// the dialog, the result in the status line, and the row gone.
+func TestEndToEndCloudKill(t *testing.T) {
+	for _, src := range []string{"tencent", "huawei"} {
+		t.Run(src, func(t *testing.T) {
+			e := newE2E(t)
+			e.start("--demo", "--source", src)
+			e.send("/")
+			e.sendLiteral("plan:COLLSCAN running>1s")
+			e.send("Enter")
+			e.waitFor("the COLLSCAN filter kept", 10*time.Second, func(s string) bool {
+				return strings.Contains(sessionsTitle(s), "· filter plan:COLLSCAN running>1s") && !strings.HasPrefix(statusLine(s), "/ ")
+			})
+			e.killOne()
+			e.send("q")
+			e.waitFor("EXIT=0 on the normal screen", 10*time.Second, func(s string) bool {
+				return strings.Contains(s, "EXIT=0") && !strings.Contains(s, "currentop ·")
+			})
+		})
+	}
+}
+
+// newE2E builds the binary and prepares a private tmux server for it (-L currentop-e2e-<pid>,
+// so it never touches a user's tmux).
+func newE2E(t *testing.T) *e2e {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("end-to-end test: skipped with -short")
+	}
+	tmuxPath, err := exec.LookPath("tmux")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("tmux is not on PATH; CI must install it (.ci/run does) for the end-to-end test")
+		}
+		t.Skip("tmux is not on PATH: install tmux to run the end-to-end UI test")
+	}
+	bin := filepath.Join(t.TempDir(), "currentop")
+	buildStart := time.Now()
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	t.Logf("built %s in %s", bin, time.Since(buildStart).Round(time.Millisecond))
+	e := &e2e{t: t, tmux: tmuxPath, bin: bin, socket: fmt.Sprintf("currentop-e2e-%d-%s", os.Getpid(), strings.ReplaceAll(t.Name(), "/", "-"))}
+	t.Cleanup(e.close)
+	return e
+}
+
+// start runs the binary with args in a 120x36 session and waits for both panes to fill with
+// a COLLSCAN session.
+func (e *e2e) start(args ...string) {
+	e.t.Helper()
+	quoted := make([]string, len(args))
+	for i, a := range args {
+		quoted[i] = shellQuote(a)
+	}
+	e.run("new-session", "-d", "-s", "e2e", "-x", "120", "-y", "36",
+		"TERM=xterm-256color "+shellQuote(e.bin)+" "+strings.Join(quoted, " ")+"; echo EXIT=$?; sleep 30")
+	e.findPid()
+	e.waitFor("both panes filled with a COLLSCAN session", 10*time.Second, func(s string) bool {
+		rows, _ := sessionRows(s)
+		return strings.Contains(s, " CLIENTS ") && strings.Contains(s, " SESSIONS ") &&
+			anyRow(rows, func(r sessRow) bool { return strings.Contains(r.line, "COLLSCAN") })
+	})
 }
 
 func (e *e2e) cmd(args ...string) *exec.Cmd {
@@ -396,13 +435,17 @@ func (e *e2e) killOne() string {
 			continue
 		}
 		e.send("k")
-		rowRe := regexp.MustCompile(`│ ` + regexp.QuoteMeta(sel.id) + ` +` + regexp.QuoteMeta(sel.op) + ` `)
+		// Long IDs (Tencent's) are cut from the left, to different widths in the pane and the
+		// dialog; their last characters (the opid) identify them.
+		tail := idTail(sel.id)
+		rowRe := regexp.MustCompile(`│ \S*` + regexp.QuoteMeta(tail) + ` +` + regexp.QuoteMeta(sel.op) + ` `)
 		e.waitFor("the kill dialog listing session "+sel.id, 5*time.Second, func(s string) bool {
 			return strings.Contains(s, "Kill 1 operation?") && rowRe.MatchString(s) && strings.Contains(s, "y kill")
 		})
 		e.send("y")
 		e.waitFor("the status line reporting "+sel.id+" killed", 10*time.Second, func(s string) bool {
-			return strings.Contains(statusLine(s), "kill: "+sel.id+" killed")
+			st := statusLine(s)
+			return strings.HasPrefix(st, "kill: ") && strings.Contains(st, tail+" killed")
 		})
 		e.waitFor("session "+sel.id+" gone from the sessions pane", 10*time.Second, func(s string) bool {
 			_, ok := sessionRows(s)
@@ -535,7 +578,7 @@ func sessionRows(s string) (rows []sessRow, ok bool) {
 		r := []rune(x)
 		row := sessRow{line: x, mark: cell(r, 0, cols["ID"].start), id: cell(r, cols["ID"].start, next("ID")),
 			op: cell(r, cols["OP"].start, next("OP")), client: cell(r, cols["CLIENT"].start, next("CLIENT"))}
-		if _, err := strconv.ParseUint(row.id, 10, 64); err != nil {
+		if row.id == "" || strings.Contains(row.id, " ") || row.op == "" || strings.Contains(row.op, " ") {
 			continue // a message such as "no session matches the filter"
 		}
 		// NS is left-aligned and RUNNING right-aligned: the running time is the last word.
@@ -568,7 +611,19 @@ func selectedRow(s string) (sessRow, bool) {
 
 func rowWithID(s, id string) bool {
 	rows, _ := sessionRows(s)
+	if tail := idTail(id); tail != id {
+		return anyRow(rows, func(r sessRow) bool { return strings.HasSuffix(r.id, tail) })
+	}
 	return anyRow(rows, func(r sessRow) bool { return r.id == id })
+}
+
+// idTail is what identifies an ID shown cut ("…rs0-a:37915/53"): its last ten characters.
+func idTail(id string) string {
+	rest, cut := strings.CutPrefix(id, "…")
+	if !cut {
+		return id
+	}
+	return rest[max(0, len(rest)-10):]
 }
 
 // parseRunning reads the RUNNING column ("850ms", "7.4s", "1m23s", "2h05m", "3d04h"); -1

@@ -30,7 +30,7 @@ var actionRate = map[string]struct {
 	perSec float64
 	burst  int
 }{
-	actionListSessions:  {2, 5}, // the reference's 2/s, with a burst for one refresh's pages
+	actionListSessions:  {5, 10}, // a burst for one refresh's pages; halved on every 429 (adaptiveLimiter)
 	actionConnStats:     {2, 2},
 	actionDeleteSession: {2, 4},
 	actionListInstances: {1, 2},
