@@ -212,6 +212,17 @@ func TestDemoCloudSourcesOnce(t *testing.T) {
 					t.Errorf("session ID %q is not a %s ID", s.ID, tt.source)
 				}
 			}
+			internal, external := 0, 0
+			for _, c := range doc.Clients {
+				if c.Internal {
+					internal++
+				} else {
+					external++
+				}
+			}
+			if internal == 0 || external == 0 {
+				t.Errorf("clients should be split into internal and external, got %d internal, %d external", internal, external)
+			}
 		})
 	}
 }
@@ -284,6 +295,37 @@ func TestHuaweiBadToken(t *testing.T) {
 	}
 	if strings.Contains(msg+out.String(), token) {
 		t.Error("the token appears in the output")
+	}
+}
+
+func TestHuaweiWrongAKSK(t *testing.T) {
+	em := huaweiapi.New(emptySource{}, huaweiapi.Options{AK: huaweiapi.DemoAK, SK: huaweiapi.DemoSK})
+	base, err := em.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { em.Close() })
+	for _, tc := range []struct{ name, ak, sk string }{
+		{"wrong SK", huaweiapi.DemoAK, "wrong-secret-access-key-0123456789"},
+		{"unknown AK", "UNKNOWNAK0123456789", huaweiapi.DemoSK},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("HUAWEICLOUD_SDK_AK", tc.ak)
+			t.Setenv("HUAWEICLOUD_SDK_SK", tc.sk)
+			var out, errOut bytes.Buffer
+			code := run(context.Background(), []string{"--source", "huawei", "--region", "cn-north-4", "--project-id", huaweiapi.DemoProjectID,
+				"--instance", huaweiapi.DemoInstance, "--endpoint", base, "--once"}, &out, &errOut)
+			if code != exitSource {
+				t.Fatalf("exit %d, want %d; stderr %s", code, exitSource, errOut.String())
+			}
+			msg := errOut.String()
+			if strings.Count(msg, "\n") != 1 || !strings.Contains(msg, "HUAWEICLOUD_SDK_") {
+				t.Errorf("stderr %q: want one line naming the key variables", msg)
+			}
+			if strings.Contains(msg+out.String(), tc.sk) {
+				t.Error("the secret key appears in the output")
+			}
+		})
 	}
 }
 
