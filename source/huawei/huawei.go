@@ -196,7 +196,12 @@ func (s *Source) Snapshot(ctx context.Context, q source.Query) (*source.Snapshot
 	}
 
 	params := pushdown(q.Filter)
+	// The paging budget, within the caller's deadline, shared out between the nodes so that
+	// one node with many sessions cannot leave the others unread.
 	deadline := time.Now().Add(s.budget())
+	if dl, ok := ctx.Deadline(); ok && dl.Before(deadline) {
+		deadline = dl
+	}
 	var (
 		all      []source.Session
 		nodeOf   = map[string]string{}
@@ -210,8 +215,9 @@ func (s *Source) Snapshot(ctx context.Context, q source.Query) (*source.Snapshot
 		cut      int
 		capped   bool
 	)
-	for _, n := range nodes {
-		res, err := s.listSessions(ctx, n, listing{params: params, maxPages: maxPagesPerNode, limit: q.Limit, q: q, deadline: deadline})
+	for i, n := range nodes {
+		share := time.Now().Add(time.Until(deadline) / time.Duration(len(nodes)-i))
+		res, err := s.listSessions(ctx, n, listing{params: params, maxPages: maxPagesPerNode, limit: q.Limit, q: q, deadline: share})
 		if err != nil {
 			if firstErr == nil {
 				firstErr = err
@@ -348,7 +354,9 @@ func (s *Source) listSessions(ctx context.Context, n node, l listing) (nodeResul
 	var res nodeResult
 	kept := 0
 	for page, offset := 0, 0; ; page++ {
-		if page >= l.maxPages || (page > 0 && !l.deadline.IsZero() && time.Until(l.deadline) < s.c.timeout) {
+		// A page usually answers well within the request timeout: stop when less than a
+		// quarter of it is left, rather than start a page that would likely be cut off.
+		if page >= l.maxPages || (page > 0 && !l.deadline.IsZero() && time.Until(l.deadline) < s.c.timeout/4) {
 			res.capped = true
 			return res, nil
 		}

@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -793,6 +794,56 @@ func TestSlowAPIShortensTheRefresh(t *testing.T) {
 	}
 	if took > 3*src.cfg.Timeout+2*src.cfg.Timeout {
 		t.Errorf("refresh took %v, budget %v", took, src.budget())
+	}
+}
+
+// Several busy nodes share the refresh: each is read, within the caller's deadline, rather
+// than the first one taking all the time and the others failing.
+func TestBusyNodesShareTheDeadline(t *testing.T) {
+	var pages sync.Map // node → pages read
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case strings.HasSuffix(r.URL.Path, "/sessions"):
+			node := strings.Split(r.URL.Path, "/")[4]
+			n, _ := pages.LoadOrStore(node, new(atomic.Int32))
+			n.(*atomic.Int32).Add(1)
+			time.Sleep(40 * time.Millisecond)
+			off := int(parseInt(r.URL.Query().Get("offset")))
+			var ss []string
+			for i := off; i < off+20 && i < 3000; i++ {
+				ss = append(ss, fmt.Sprintf(`{"id":"%s-%d","active":true,"cost_time":"5","client":"10.0.0.1:1","description":"conn%d"}`, node, i, i))
+			}
+			fmt.Fprintf(w, `{"total_count":3000,"sessions":[%s]}`, strings.Join(ss, ","))
+		case strings.HasSuffix(r.URL.Path, "/instances"):
+			fmt.Fprint(w, `{"instances":[{"id":"i1","mode":"Sharding","groups":[{"type":"mongos","nodes":[`+
+				`{"id":"m1","role":"master","status":"normal"},{"id":"m2","role":"master","status":"normal"},{"id":"m3","role":"master","status":"normal"}]}]}],"total_count":1}`)
+		default:
+			fmt.Fprint(w, `{}`)
+		}
+	}))
+	defer hs.Close()
+	src, err := New(Config{Region: "cn-north-4", ProjectID: "p1", InstanceID: "i1", Endpoint: hs.URL,
+		Credentials: Credentials{Token: "tok"}, Timeout: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k := range src.c.limiters {
+		src.c.limiters[k] = newAdaptiveLimiter(1000, 1000)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	snap, err := src.Snapshot(ctx, source.Query{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, node := range []string{"m1", "m2", "m3"} {
+		n, ok := pages.Load(node)
+		if !ok || n.(*atomic.Int32).Load() == 0 {
+			t.Errorf("node %s was not read", node)
+		}
+	}
+	if strings.Contains(strings.Join(snap.Warnings, " "), "unavailable") {
+		t.Errorf("a node failed: %v", snap.Warnings)
 	}
 }
 
