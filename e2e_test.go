@@ -420,12 +420,19 @@ func (e *e2e) openDetail() {
 func (e *e2e) killOne() string {
 	e.t.Helper()
 	for attempt := 1; ; attempt++ {
-		// The youngest row is last in RUNNING▼ order.
+		// The youngest row is last in RUNNING▼ order. It may end between two screens, and a
+		// picked row that ends leaves nothing selected: then pick again.
 		e.send("G")
-		s := e.waitFor("a selected COLLSCAN row", 10*time.Second, func(s string) bool {
+		s, ok := e.poll(2*time.Second, func(s string) bool {
 			r, ok := selectedRow(s)
 			return ok && strings.Contains(r.line, "COLLSCAN")
 		})
+		if !ok {
+			if attempt == 100 {
+				e.t.Fatalf("no selected COLLSCAN row after %d tries; screen:\n%s", attempt, s)
+			}
+			continue
+		}
 		sel, _ := selectedRow(s)
 		if sel.running >= 4*time.Second {
 			if attempt == 100 {

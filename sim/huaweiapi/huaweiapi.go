@@ -329,7 +329,7 @@ func render(s source.Session, n Node) wireSession {
 	w := wireSession{
 		ID:          s.ID,
 		Active:      s.Active,
-		Operation:   string(s.Command),
+		Operation:   operationText(s),
 		Type:        s.Op,
 		PlanSummary: s.PlanSummary,
 		Host:        s.Host,
