@@ -20,12 +20,15 @@ type Profile struct {
 	MaxWireVersion int32
 }
 
-// Version profiles the Go driver v2.9.3 can talk to (it needs wire version 9 or more).
+// Version profiles. The Go driver v2.9.3 talks to wire version 9 (MongoDB 4.4) and later.
 var (
 	Profile44 = Profile{Version: "4.4.29", MaxWireVersion: 9}
 	Profile60 = Profile{Version: "6.0.20", MaxWireVersion: 17}
 	Profile70 = Profile{Version: "7.0.16", MaxWireVersion: 21}
 	Profile80 = Profile{Version: "8.0.4", MaxWireVersion: 25}
+	// Profile42 is a server the Go driver refuses after the handshake (wire version 8): it
+	// tests that a client says so. Nothing past the handshake is modelled for it.
+	Profile42 = Profile{Version: "4.2.25", MaxWireVersion: 8}
 )
 
 // User is a SCRAM-SHA-256 user. Roles are built-in role names: "clusterMonitor",
@@ -92,8 +95,8 @@ func Start(opts Options) (*Server, error) {
 	if opts.Profile == (Profile{}) {
 		opts.Profile = Profile80
 	}
-	if opts.Profile.MaxWireVersion < 9 {
-		return nil, fmt.Errorf("sim/mongod: profile %q has wire version %d; the Go driver needs 9 (MongoDB 4.4) or more", opts.Profile.Version, opts.Profile.MaxWireVersion)
+	if opts.Profile.MaxWireVersion < 8 {
+		return nil, fmt.Errorf("sim/mongod: profile %q has wire version %d; the oldest modelled is 8 (MongoDB 4.2, handshake only)", opts.Profile.Version, opts.Profile.MaxWireVersion)
 	}
 	ver, err := parseVersion(opts.Profile.Version)
 	if err != nil {

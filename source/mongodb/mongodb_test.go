@@ -527,8 +527,26 @@ func TestSlowServerTimesOut(t *testing.T) {
 	}
 }
 
-// The simulator cannot pretend to be older than 4.4 (the driver would not talk to it), so the
-// driver's own error text is fed to the classifier.
+// A server older than 4.4 answers the handshake and is then refused by the driver: the error
+// says so and points to the cloud sources.
+func TestServerOlderThan44(t *testing.T) {
+	srv := startSim(t, mongod.Options{Profile: mongod.Profile42})
+	start := time.Now()
+	_, err := Open(context.Background(), Config{URI: srv.URI(), Timeout: 3 * time.Second})
+	if err == nil {
+		t.Fatal("a 4.2 server was accepted")
+	}
+	for _, want := range []string{"MongoDB < 4.4", "--source tencent"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q lacks %q", err, want)
+		}
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("took %s with a 3s timeout", took)
+	}
+}
+
+// Classification of the driver's error texts, including ones the simulator cannot produce.
 func TestErrorsAreExplained(t *testing.T) {
 	s := &Source{target: MaskURI("mongodb://mon:pw-Secret@db1:27017/"), timeout: 5 * time.Second}
 	s.user, s.secrets = uriSecrets("mongodb://mon:pw-Secret@db1:27017/")
