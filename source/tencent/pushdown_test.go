@@ -164,3 +164,21 @@ func sortedIDs(snap *source.Snapshot) []string {
 	slices.Sort(out)
 	return out
 }
+
+// A replica set name that the instance list still has but the API no longer knows
+// (ReplicaNotFound) is dropped from the request, not turned into a failed refresh.
+func TestStaleReplicaSetPushdownRetries(t *testing.T) {
+	e := newEnv(t, demoBackend(), tencentapi.Options{})
+	f, _ := source.ParseFilter("shard=cmgo-demo0001_0")
+	e.emu.InjectError(tencentapi.ActionDescribeCurrentOp, "InvalidParameterValue.ReplicaNotFound", "no such replica set", 1)
+	snap, err := e.src.Snapshot(context.Background(), source.Query{Filter: f})
+	if err != nil {
+		t.Fatalf("snapshot: %v", err)
+	}
+	if len(snap.Sessions) != 3 {
+		t.Errorf("sessions %v, want the three operations of cmgo-demo0001_0", ids(snap))
+	}
+	if body := string(e.emu.LastRequest(tencentapi.ActionDescribeCurrentOp)); strings.Contains(body, "ReplicaSetName") {
+		t.Errorf("the retry still names the replica set: %s", body)
+	}
+}

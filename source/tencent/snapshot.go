@@ -329,6 +329,18 @@ func (s *Source) currentOps(ctx context.Context, n *notes, p pushed, want int) (
 // currentOpsPaged is currentOps, also saying whether it stopped before the end of the list
 // (at want or the API's offset cap) rather than at its end.
 func (s *Source) currentOpsPaged(ctx context.Context, n *notes, p pushed, want int) (ops []*currentOp, total int, truncated bool, err error) {
+	ops, total, truncated, err = s.readCurrentOps(ctx, n, p, want)
+	var ae *APIError
+	if p.rs != nil && errors.As(err, &ae) && ae.Code == "InvalidParameterValue.ReplicaNotFound" {
+		// The replica set list the filter was matched against is out of date: ask without
+		// that filter and let the local filter decide.
+		p.rs = nil
+		return s.readCurrentOps(ctx, n, p, want)
+	}
+	return ops, total, truncated, err
+}
+
+func (s *Source) readCurrentOps(ctx context.Context, n *notes, p pushed, want int) (ops []*currentOp, total int, truncated bool, err error) {
 	seen := map[opKey]bool{}
 	for offset := 0; offset < want && offset <= currentOpMaxOffset; offset += currentOpPageLimit {
 		limit := min(currentOpPageLimit, want-offset)
