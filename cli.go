@@ -14,6 +14,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/charmbracelet/x/term"
+
 	"github.com/currentop/currentop/report"
 	"github.com/currentop/currentop/source"
 	"github.com/currentop/currentop/source/huawei"
@@ -274,6 +276,9 @@ func execute(ctx context.Context, c config, stdout, stderr io.Writer) error {
 			if !c.intervalSet {
 				interval = huaweiInterval
 			}
+		}
+		if !term.IsTerminal(os.Stdin.Fd()) || !term.IsTerminal(os.Stdout.Fd()) {
+			return errors.New("the live view needs a terminal: run it in one, or print a snapshot with --once --format json|csv|table")
 		}
 		return ui.Run(ctx, ui.Options{Source: src, Interval: interval, Readonly: c.readonly, Query: q})
 	}
