@@ -185,19 +185,17 @@ func (c *config) validate() error {
 	if c.list && c.source == "mongodb" {
 		return usageError{"--list lists cloud instances: add --source tencent or --source huawei"}
 	}
-	if c.source == "mongodb" {
-		for name, v := range map[string]string{"--instance": c.instance, "--region": c.region, "--endpoint": c.endpoint,
-			"--project-id": c.projectID, "--node": c.node, "--token": c.token} {
-			if v != "" {
-				return usageError{fmt.Sprintf("%s is for the cloud sources: add --source tencent or --source huawei", name)}
-			}
+	type setting struct{ flag, value string }
+	cloud := []setting{{"--instance", c.instance}, {"--region", c.region}, {"--endpoint", c.endpoint}}
+	huaweiOnly := []setting{{"--project-id", c.projectID}, {"--node", c.node}, {"--token", c.token}}
+	for _, f := range append(cloud, huaweiOnly...) {
+		if f.value != "" && c.source == "mongodb" {
+			return usageError{fmt.Sprintf("%s is for the cloud sources: add --source tencent or --source huawei", f.flag)}
 		}
 	}
-	if c.source == "tencent" {
-		for name, v := range map[string]string{"--project-id": c.projectID, "--node": c.node, "--token": c.token} {
-			if v != "" {
-				return usageError{fmt.Sprintf("%s is for --source huawei", name)}
-			}
+	for _, f := range huaweiOnly {
+		if f.value != "" && c.source == "tencent" {
+			return usageError{fmt.Sprintf("%s is for --source huawei", f.flag)}
 		}
 	}
 	if _, err := source.ParseFilter(c.filter); err != nil {
