@@ -923,3 +923,32 @@ func TestFilterGoesToCappedSourcesOnly(t *testing.T) {
 		}
 	})
 }
+
+// On a narrow screen the keyboard still reaches every column; the title names a sort column
+// that is off the screen.
+func TestSortReachesHiddenColumns(t *testing.T) {
+	h, _ := started(t, Options{})
+	h.send(tea.WindowSizeMsg{Width: 80, Height: 24})
+	if strings.Contains(screen(h), " USER ") {
+		t.Skip("USER fits at 80 columns; nothing is hidden")
+	}
+	for range len(h.m.sess.cols) {
+		if h.m.sess.sortKey == "user" {
+			break
+		}
+		h.keys(">")
+	}
+	if h.m.sess.sortKey != "user" {
+		t.Fatalf("> never reached the user column; sort %q", h.m.sess.sortKey)
+	}
+	if s := screen(h); !strings.Contains(s, "sorted by USER▲") {
+		t.Fatalf("the title should name the hidden sort column:\n%s", s)
+	}
+	users := []string{}
+	for _, ri := range h.m.sess.rows {
+		users = append(users, h.m.sess.data[ri].s.User)
+	}
+	if !slices.IsSortedFunc(users, naturalCompare) {
+		t.Fatalf("rows not ordered by user: %v", users)
+	}
+}

@@ -291,22 +291,49 @@ func (p *pane[R]) setSort(key string) {
 	p.sort()
 }
 
-// shiftSort moves the sort column left or right among the visible columns.
+// shiftSort moves the sort column left or right.
+//
+// It steps through every column the data has, also those a narrow screen leaves out (the
+// pane title then names the sort column), so every column can be sorted from the keyboard.
 func (p *pane[R]) shiftSort(dir, width int) {
-	vis := p.layout(width)
-	if len(vis) == 0 {
+	var cand []int
+	for ci := range p.cols {
+		if !p.cols[ci].optional || (ci < len(p.present) && p.present[ci]) {
+			cand = append(cand, ci)
+		}
+	}
+	if len(cand) == 0 {
 		return
 	}
 	at := 0
-	for i, v := range vis {
-		if p.cols[v.col].key == p.sortKey {
+	for i, ci := range cand {
+		if p.cols[ci].key == p.sortKey {
 			at = i
 		}
 	}
-	at = (at + dir + len(vis)) % len(vis)
-	c := p.cols[vis[at].col]
+	at = (at + dir + len(cand)) % len(cand)
+	c := p.cols[cand[at]]
 	p.sortKey, p.desc = c.key, c.descFirst
 	p.sort()
+}
+
+// hiddenSort names the sort column with its direction ("USER▲") when width leaves it off the
+// screen, else "".
+func (p *pane[R]) hiddenSort(width int) string {
+	ci := p.colIndex(p.sortKey)
+	if ci < 0 {
+		return ""
+	}
+	for _, v := range p.layout(width) {
+		if v.col == ci {
+			return ""
+		}
+	}
+	arrow := "▲"
+	if p.desc {
+		arrow = "▼"
+	}
+	return p.cols[ci].title + arrow
 }
 
 // visCol is a column placed on screen: its index, x offset and width.

@@ -302,6 +302,9 @@ func (m *Model) renderClients(b *strings.Builder, h int, now time.Time) {
 	if m.narrowIP != "" {
 		t += " · sessions narrowed to " + m.narrowIP
 	}
+	if h := m.cli.hiddenSort(m.width); h != "" {
+		t += " · sorted by " + h
+	}
 	if m.maximised {
 		t += " · maximised (z)"
 	}
@@ -349,6 +352,9 @@ func (m *Model) renderSessions(b *strings.Builder, h int, now time.Time) {
 	}
 	if !m.query.Filter.Empty() {
 		t += " · filter " + source.Clean(m.query.Filter.Text)
+	}
+	if h := m.sess.hiddenSort(m.width); h != "" {
+		t += " · sorted by " + h
 	}
 	if n := len(m.marked); n > 0 {
 		t += fmt.Sprintf(" · %d marked", n)
