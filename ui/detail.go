@@ -27,11 +27,22 @@ type scroller struct {
 func (s *scroller) wrap(width int) {
 	s.wrapped = s.wrapped[:0]
 	for _, l := range s.lines {
-		if width <= 0 || textWidth(l) <= width {
+		if width <= 0 || ansi.StringWidth(l) <= width {
 			s.wrapped = append(s.wrapped, l)
 			continue
 		}
-		s.wrapped = append(s.wrapped, strings.Split(ansi.Wrap(l, width, " ,"), "\n")...)
+		// Continuation lines hang under the line's own indentation (two more), so wrapped
+		// help entries and JSON values stay readable as one item.
+		body := strings.TrimLeft(l, " ")
+		indent := min(len(l)-len(body), width/3)
+		pad := strings.Repeat(" ", indent+2)
+		for i, part := range strings.Split(ansi.Wrap(body, max(10, width-len(pad)), " ,"), "\n") {
+			if i == 0 {
+				s.wrapped = append(s.wrapped, strings.Repeat(" ", indent)+part)
+			} else {
+				s.wrapped = append(s.wrapped, pad+part)
+			}
+		}
 	}
 }
 
