@@ -237,3 +237,23 @@ func TestPrettyJSON(t *testing.T) {
 		t.Fatalf("cleanLong lost text or kept an escape: %d é, esc=%v", strings.Count(got, "é"), strings.ContainsRune(got, 0x1b))
 	}
 }
+
+func TestWrapHangsUnderIndent(t *testing.T) {
+	var s scroller
+	s.lines = []string{"    field:text   one column contains it; fields: id type op ns plan client app", "short"}
+	s.wrap(40)
+	want := []string{
+		"    field:text   one column contains",
+		"      it; fields: id type op ns plan",
+		"      client app",
+		"short",
+	}
+	if !slices.Equal(s.wrapped, want) {
+		t.Fatalf("wrapped:\n%q\nwant\n%q", s.wrapped, want)
+	}
+	for _, l := range s.wrapped {
+		if ansi.StringWidth(l) > 40 {
+			t.Errorf("line %q is wider than 40", l)
+		}
+	}
+}
