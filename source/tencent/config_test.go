@@ -83,12 +83,12 @@ func TestCredentialsFromEnv(t *testing.T) {
 		want    Credentials
 		errWant string
 	}{
-		{"env", map[string]string{EnvSecretID: " AKIDenv ", EnvSecretKey: "envkey\n", EnvSessionToken: "tok"}, Credentials{"AKIDenv", "envkey", "tok"}, ""},
-		{"terraform token name", map[string]string{EnvSecretID: "AKIDenv", EnvSecretKey: "envkey", EnvSecurityToken: "tftok"}, Credentials{"AKIDenv", "envkey", "tftok"}, ""},
+		{"env", map[string]string{EnvSecretID: " AKIDenv ", EnvSecretKey: "envkey\n", EnvSessionToken: "tok"}, Credentials{SecretID: "AKIDenv", SecretKey: "envkey", Token: "tok"}, ""},
+		{"terraform token name", map[string]string{EnvSecretID: "AKIDenv", EnvSecretKey: "envkey", EnvSecurityToken: "tftok"}, Credentials{SecretID: "AKIDenv", SecretKey: "envkey", Token: "tftok"}, ""},
 		{"id only", map[string]string{EnvSecretID: "AKIDenv"}, Credentials{}, "TENCENTCLOUD_SECRET_KEY is empty"},
 		{"key only", map[string]string{EnvSecretKey: "k"}, Credentials{}, "TENCENTCLOUD_SECRET_ID is empty"},
-		{"profile file", map[string]string{EnvCredentialsFile: profile}, Credentials{"AKIDfile", "filekey", ""}, ""},
-		{"home profile", map[string]string{"HOME": dir + "/home"}, Credentials{"AKIDhome", "homekey", ""}, ""},
+		{"profile file", map[string]string{EnvCredentialsFile: profile}, Credentials{SecretID: "AKIDfile", SecretKey: "filekey", Token: ""}, ""},
+		{"home profile", map[string]string{"HOME": dir + "/home"}, Credentials{SecretID: "AKIDhome", SecretKey: "homekey", Token: ""}, ""},
 		{"nothing", map[string]string{"HOME": dir}, Credentials{}, "set TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY"},
 		{"incomplete file", map[string]string{EnvCredentialsFile: empty}, Credentials{}, "no secret_id and secret_key under [default]"},
 		{"missing named file", map[string]string{EnvCredentialsFile: filepath.Join(dir, "nope")}, Credentials{}, "credentials file"},
@@ -110,8 +110,15 @@ func TestCredentialsFromEnv(t *testing.T) {
 				}
 				return
 			}
-			if err != nil || got != tc.want {
-				t.Fatalf("got %#v, %v; want %#v", got, err, tc.want)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fromFile := got.file != ""; fromFile != (tc.env[EnvCredentialsFile] != "" || tc.env["HOME"] != "") {
+				t.Errorf("file %q: where the credentials came from is not recorded right", got.file)
+			}
+			got.file = ""
+			if got != tc.want {
+				t.Fatalf("got %#v; want %#v", got, tc.want)
 			}
 		})
 	}

@@ -24,6 +24,8 @@ const (
 // credentials. Printing them with any fmt verb never reveals the key or the token.
 type Credentials struct {
 	SecretID, SecretKey, Token string
+	// file is the profile file they were read from ("" = the environment), for error hints.
+	file string
 }
 
 // String masks everything but the tail of the secret ID.
@@ -102,6 +104,7 @@ func CredentialsFromEnv() (Credentials, error) {
 	if c.Token == "" {
 		c.Token = token
 	}
+	c.file = path
 	return c, nil
 }
 

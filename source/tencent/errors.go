@@ -125,6 +125,10 @@ func (s *Source) redact(e *APIError) *APIError {
 		return authHeader.ReplaceAllString(v, "${1}***")
 	}
 	e.Code, e.Message, e.RequestID = clean(e.Code), clean(e.Message), clean(e.RequestID)
+	if s.credFile != "" && errors.Is(e, ErrAuth) && !strings.Contains(e.Hint, s.credFile) {
+		// The hints name the environment variables; these credentials came from a file.
+		e.Hint += " (the credentials were read from " + source.Clean(s.credFile) + ")"
+	}
 	return e
 }
 

@@ -306,3 +306,14 @@ func TestEchoedCredentialsAreRedacted(t *testing.T) {
 		}
 	}
 }
+
+// Credentials from the profile file: an authentication error says so, since its hints name
+// the environment variables.
+func TestAuthErrorNamesTheCredentialsFile(t *testing.T) {
+	e := newEnv(t, demoBackend(), tencentapi.Options{})
+	src := newSource(t, e.url, Credentials{SecretID: tencentapi.DemoSecretID, SecretKey: "wrong-key", file: "/home/dba/.tencentcloud/credentials"})
+	_, err := src.Snapshot(context.Background(), source.Query{})
+	if !errors.Is(err, ErrAuth) || !strings.Contains(err.Error(), "read from /home/dba/.tencentcloud/credentials") {
+		t.Fatalf("err = %v", err)
+	}
+}

@@ -74,6 +74,8 @@ type Source struct {
 	limits    *limiterSet
 	// secrets are removed from every error text (see redact).
 	secrets []string
+	// credFile is where the credentials came from, when not the environment.
+	credFile string
 
 	// Rate-limit backoff: the wait before retry n (0-based), and how many retries.
 	backoff    func(n int) time.Duration
@@ -163,6 +165,7 @@ func New(cfg Config) (*Source, error) {
 		transport:  tr,
 		limits:     limitersFor(endpointKey, cred.SecretID),
 		secrets:    []string{cred.SecretKey, cred.Token, cred.SecretID},
+		credFile:   cred.file,
 		backoff:    defaultBackoff,
 		maxRetries: 3,
 		killWait:   3 * time.Second,
