@@ -1,6 +1,8 @@
 package mongodb
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"math"
 	"strconv"
@@ -16,8 +18,17 @@ import (
 const maxCommandJSON = 256 << 10
 
 // ownComment tags every command the monitor sends, so its own operations can be recognised in
-// $currentOp output even when its connections cannot (through mongos, behind NAT).
-const ownComment = "currentop"
+// $currentOp output even when its connections cannot (through mongos, behind NAT). Its random
+// part keeps other clients from hiding their operations by sending the same comment.
+var ownComment = newOwnComment()
+
+func newOwnComment() string {
+	b := make([]byte, 8)
+	if _, err := rand.Read(b); err != nil {
+		return "currentop"
+	}
+	return "currentop " + hex.EncodeToString(b)
+}
 
 // convert turns one $currentOp document into a Session. It never panics: every field is read
 // with type checks, every string goes through source.Clean, and odd types are ignored.

@@ -1,6 +1,8 @@
 package mongodb
 
 import (
+	"go.mongodb.org/mongo-driver/v2/bson"
+
 	"context"
 	"slices"
 	"testing"
@@ -32,6 +34,28 @@ func TestOwnConnectionsHiddenAfterReconnect(t *testing.T) {
 			if slices.Contains(c.Apps, appName) {
 				t.Fatalf("round %d: the monitor's own connections are counted as a client: %+v", round, c)
 			}
+		}
+	}
+}
+
+// Through mongos the monitor recognises its fan-out by its comment; a client that sends the
+// plain "currentop" comment (or another monitor's) is not hidden.
+func TestOwnCommentCannotBeForged(t *testing.T) {
+	me := self{mongos: true}
+	for _, tc := range []struct {
+		comment string
+		own     bool
+	}{
+		{ownComment, true},
+		{"currentop", false},
+		{"currentop 0000000000000000", false},
+	} {
+		doc, err := bson.Marshal(bson.D{{Key: "opid", Value: "shard01:7"}, {Key: "command", Value: bson.D{{Key: "find", Value: "x"}, {Key: "comment", Value: tc.comment}}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := isOwn(doc, me); got != tc.own {
+			t.Errorf("comment %q: own = %v, want %v", tc.comment, got, tc.own)
 		}
 	}
 }
