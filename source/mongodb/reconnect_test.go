@@ -1,12 +1,12 @@
 package mongodb
 
 import (
-	"go.mongodb.org/mongo-driver/v2/bson"
-
 	"context"
 	"slices"
 	"testing"
 	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/currentop/currentop/sim/mongod"
 	"github.com/currentop/currentop/source"
