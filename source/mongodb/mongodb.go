@@ -16,7 +16,8 @@
 //
 // The monitor never shows itself: it records the server connection IDs of its commands
 // (CommandStartedEvent.ServerConnectionID) and the local addresses of every socket it opens,
-// and tags its commands with comment "currentop" (used to recognise its fan-out on shards).
+// and tags its commands with a comment "currentop <random>" (used to recognise its fan-out on
+// shards; the random part is so that no other client can claim it).
 // It does not rely on its appName, which any client can claim. Its connections are left out
 // of the clients pane too, so the clients' counts add up to serverStatus connections.current
 // minus the monitor's own (its pool of 3 plus one heartbeat connection); Server.Connections
