@@ -365,10 +365,15 @@ func list(ctx context.Context, src source.Source, c config, stdout io.Writer) er
 	for _, in := range insts {
 		nodes := "-"
 		if len(in.Nodes) > 0 {
-			nodes = strings.Join(in.Nodes, ",")
+			// Each node is cleaned on its own: a large cluster's list is longer than one field.
+			clean := make([]string, len(in.Nodes))
+			for i, n := range in.Nodes {
+				clean[i] = source.Clean(n)
+			}
+			nodes = strings.Join(clean, ",")
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", cell(in.ID), cell(in.Name), cell(in.Region),
-			cell(in.Version), cell(in.Type), cell(in.Status), source.Clean(nodes))
+			cell(in.Version), cell(in.Type), cell(in.Status), nodes)
 	}
 	return tw.Flush()
 }

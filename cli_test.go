@@ -357,3 +357,26 @@ type warningSource struct{ warning string }
 func (w warningSource) Snapshot(context.Context, source.Query) (*source.Snapshot, error) {
 	return &source.Snapshot{Source: "mongodb", TakenAt: time.Now(), Partial: true, Warnings: []string{w.warning}}, nil
 }
+
+// --list prints every node of a large cluster, each cleaned.
+func TestListPrintsEveryNode(t *testing.T) {
+	var nodes []string
+	for i := range 120 {
+		nodes = append(nodes, fmt.Sprintf("node-%03d\x1b[2J", i))
+	}
+	var out bytes.Buffer
+	src := listSource{insts: []source.Instance{{ID: "i1", Name: "big", Nodes: nodes}}}
+	if err := list(context.Background(), src, config{source: "huawei", format: "table", timeout: time.Second}, &out); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(out.String(), "\x1b") || !strings.Contains(out.String(), "node-000") || !strings.Contains(out.String(), "node-119") {
+		t.Fatalf("list output:\n%s", out.String())
+	}
+}
+
+type listSource struct {
+	emptySource
+	insts []source.Instance
+}
+
+func (l listSource) List(context.Context) ([]source.Instance, error) { return l.insts, nil }
