@@ -339,20 +339,15 @@ func (m *Model) onSnapshot(msg snapshotMsg) tea.Cmd {
 		return m.arm(d)
 	}
 	m.failures, m.lastErr = 0, nil
-	if msg.snap.TotalSessions > len(msg.snap.Sessions) && !m.pushFilter {
-		m.pushFilter = true
-		if !m.query.Filter.Empty() {
-			m.gen++ // this answer was not filtered by the source: show it, and ask again
-			m.latest, m.latestAt = msg.snap, now
-			if !m.paused {
-				m.show(msg.snap, now)
-			}
-			return m.fetch()
-		}
-	}
 	m.latest, m.latestAt = msg.snap, now
 	if !m.paused {
 		m.show(msg.snap, now)
+	}
+	if msg.snap.TotalSessions > len(msg.snap.Sessions) && !m.pushFilter {
+		m.pushFilter = true
+		if !m.query.Filter.Empty() {
+			return m.queryChanged() // this answer was not filtered by the source: ask again
+		}
 	}
 	return m.arm(m.interval)
 }
