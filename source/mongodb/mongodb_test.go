@@ -14,6 +14,7 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/version"
 
 	"github.com/currentop/currentop/sim/mongod"
 	"github.com/currentop/currentop/sim/workload"
@@ -108,7 +109,7 @@ func TestWorkloadOperationsAppear(t *testing.T) {
 	}
 	host, _, err := net.SplitHostPort(scan.Client)
 	if scan.Op != "query" || scan.NS != "shop.orders" || host != "127.0.0.1" || scan.ConnectionID <= 0 ||
-		scan.Desc != "conn"+strconv.FormatInt(scan.ConnectionID, 10) || scan.Driver != "mongo-go-driver 2.9.3" ||
+		scan.Desc != "conn"+strconv.FormatInt(scan.ConnectionID, 10) || scan.Driver != "mongo-go-driver "+version.Driver ||
 		scan.RunningUS <= 0 || scan.Host == "" || err != nil || scan.ID == "" {
 		t.Errorf("scan fields wrong: %+v", scan)
 	}
