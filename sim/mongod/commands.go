@@ -79,6 +79,9 @@ func (c *conn) dispatch(req *request) (any, error) {
 		return nil, errorf(40571, "OP_MSG requests require a $db argument")
 	}
 	h, ok := commands[req.name]
+	if req.name == "currentOp" && s.opts.Profile.NoCurrentOpCommand {
+		ok = false
+	}
 	if !ok {
 		s.counters.command.Add(1)
 		return nil, errorf(codeCommandNotFound, "no such command: '%s'", req.name)
@@ -161,7 +164,7 @@ func (s *Server) gitVersion() string {
 func cmdBuildInfo(c *conn, _ *request) (any, error) {
 	s := c.s
 	v := s.ver
-	return bson.D{
+	doc := bson.D{
 		{Key: "version", Value: s.opts.Profile.Version},
 		{Key: "gitVersion", Value: s.gitVersion()},
 		{Key: "modules", Value: bson.A{}},
@@ -178,8 +181,11 @@ func cmdBuildInfo(c *conn, _ *request) (any, error) {
 		{Key: "debug", Value: false},
 		{Key: "maxBsonObjectSize", Value: int32(maxBSONSize)},
 		{Key: "storageEngines", Value: bson.A{"devnull", "wiredTiger"}},
-		{Key: "ok", Value: 1.0},
-	}, nil
+	}
+	if f := s.opts.Profile.FerretDB; f != "" {
+		doc = append(doc, bson.E{Key: "ferretdbVersion", Value: f})
+	}
+	return append(doc, bson.E{Key: "ok", Value: 1.0}), nil
 }
 
 func cmdWhatsMyURI(c *conn, _ *request) (any, error) {

@@ -85,6 +85,10 @@ func (s *Server) parseCurrentOpOptions(v bson.RawValue) (curOpOptions, error) {
 // cmdAggregate runs $currentOp pipelines; other aggregates answer an empty cursor.
 func cmdAggregate(c *conn, req *request) (any, error) {
 	s := c.s
+	if _, named := req.body.Lookup("aggregate").StringValueOK(); !named && s.opts.Profile.NoCurrentOpStage {
+		// FerretDB 1.x runs only aggregates on a collection, $currentOp included.
+		return nil, errorf(codeFailedToParse, "Invalid command format: the 'aggregate' field must specify a collection name or 1")
+	}
 	pv := req.body.Lookup("pipeline")
 	if pv.Type == 0 {
 		return nil, errorf(40414, "BSON field 'aggregate.pipeline' is missing but a required field")
@@ -154,6 +158,9 @@ func cmdCurrentOpCommand(c *conn, req *request) (any, error) {
 	own, _ := req.body.Lookup("$ownOps").BooleanOK()
 	if (!own || s.opts.Mongos) && !c.can(actInprog) {
 		return nil, c.errNotAuthorized(req)
+	}
+	if s.opts.Profile.EmptyCurrentOp {
+		return bson.D{{Key: "inprog", Value: bson.A{}}, {Key: "ok", Value: 1.0}}, nil
 	}
 	opts := curOpOptions{allUsers: !own, idleConnections: all, idleSessions: true, truncateOps: true}
 	match := bson.D{}

@@ -38,6 +38,11 @@
 // shown as idleSession documents between statements, until commit/abort/endSessions or the
 // 60 s transaction lifetime of a real server.
 //
+// Profiles also model servers that speak the protocol without the $currentOp stage:
+// ProfileFerretDB answers buildInfo, collection-less aggregates and the currentOp command as
+// FerretDB 1.x does; ProfileNoCurrentOpStage and ProfileNoCurrentOp refuse the stage the same
+// way and keep, or lose, the currentOp command.
+//
 // On mongos, synthetic connections are clients of the mongos: they show with localOps:true
 // (and count in serverStatus), while the default fan-out shows the shard view.
 //

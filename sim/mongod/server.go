@@ -18,6 +18,18 @@ import (
 type Profile struct {
 	Version        string
 	MaxWireVersion int32
+	// FerretDB, when set, is the ferretdbVersion buildInfo reports next to Version, as
+	// FerretDB does (its Version is the MongoDB version it claims for drivers' sake).
+	FerretDB string
+	// NoCurrentOpStage refuses the $currentOp aggregation stage the way FerretDB 1.x does: it
+	// runs no collection-less aggregate ({aggregate: 1}) and answers FailedToParse (9)
+	// "Invalid command format: the 'aggregate' field must specify a collection name or 1".
+	NoCurrentOpStage bool
+	// EmptyCurrentOp makes the currentOp command answer {inprog: [], ok: 1} whatever runs, as
+	// FerretDB 1.x does.
+	EmptyCurrentOp bool
+	// NoCurrentOpCommand removes the currentOp command: CommandNotFound (59).
+	NoCurrentOpCommand bool
 }
 
 // Version profiles. The Go driver v2.9.3 talks to wire version 9 (MongoDB 4.4) and later.
@@ -29,6 +41,15 @@ var (
 	// Profile42 is a server the Go driver refuses after the handshake (wire version 8): it
 	// tests that a client says so. Nothing past the handshake is modelled for it.
 	Profile42 = Profile{Version: "4.2.25", MaxWireVersion: 8}
+	// ProfileFerretDB answers where a monitor looks as FerretDB 1.x does: buildInfo carries
+	// ferretdbVersion, $currentOp is refused (no collection-less aggregates) and the currentOp
+	// command lists nothing. Everything else answers as the simulated mongod 7.0 would.
+	ProfileFerretDB = Profile{Version: "7.0.77", MaxWireVersion: 21, FerretDB: "v1.24.0", NoCurrentOpStage: true, EmptyCurrentOp: true}
+	// ProfileNoCurrentOpStage is a MongoDB 7.0 without the $currentOp stage (refused as
+	// FerretDB refuses it) whose currentOp command works: a proxy or a restricted managed service.
+	ProfileNoCurrentOpStage = Profile{Version: "7.0.16", MaxWireVersion: 21, NoCurrentOpStage: true}
+	// ProfileNoCurrentOp has neither the $currentOp stage nor the currentOp command.
+	ProfileNoCurrentOp = Profile{Version: "7.0.16", MaxWireVersion: 21, NoCurrentOpStage: true, NoCurrentOpCommand: true}
 )
 
 // User is a SCRAM-SHA-256 user. Roles are built-in role names: "clusterMonitor",
