@@ -116,6 +116,9 @@ func parseOpID(id string) (any, bool) {
 
 // findOp returns the $currentOp document of opid, or nil when there is none.
 func (s *Source) findOp(ctx context.Context, opid any) (bson.Raw, error) {
+	if s.legacy.on.Load() {
+		return s.findOpLegacy(ctx, opid)
+	}
 	docs, err := s.aggregate(ctx, bson.A{
 		bson.D{{Key: "$currentOp", Value: bson.D{
 			{Key: "allUsers", Value: true},

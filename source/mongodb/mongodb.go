@@ -78,6 +78,7 @@ type Source struct {
 	connIDs []int64 // recent server connection IDs of the monitor's own commands
 
 	closed atomic.Bool
+	legacy legacyState // the server has no $currentOp stage: read with the currentOp command
 }
 
 var (
@@ -260,6 +261,9 @@ func (s *Source) Snapshot(ctx context.Context, q source.Query) (*source.Snapshot
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("snapshot of %s: %w", s.target, err)
 	}
+	if s.legacy.on.Load() {
+		return s.legacySnapshot(ctx, q)
+	}
 	me := s.self()
 	var (
 		wg                     sync.WaitGroup
@@ -291,6 +295,9 @@ func (s *Source) Snapshot(ctx context.Context, q source.Query) (*source.Snapshot
 		}()
 	}
 	wg.Wait()
+	if noStage(qerr) {
+		return s.fallBack(ctx, q, qerr)
+	}
 	for _, err := range []error{qerr, serr, ierr} {
 		if err != nil {
 			return nil, err
