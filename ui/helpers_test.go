@@ -167,7 +167,7 @@ func (h *harness) run(cmd tea.Cmd) {
 			return
 		}
 		h.send(msg)
-	case killDoneMsg:
+	case killDoneMsg, connectedMsg:
 		h.send(msg)
 	default:
 		h.other = append(h.other, msg)

@@ -27,7 +27,7 @@ func (m *Model) onKillKey() tea.Cmd {
 		rows = append(rows, r)
 	}
 	if len(rows) == 0 {
-		if m.sess.gone {
+		if m.sess.gone && m.sess.selID != "" {
 			m.setStatus("the selected session is no longer listed; nothing to kill", true)
 		} else {
 			m.setStatus("no session selected", true)
@@ -106,9 +106,10 @@ func killSafely(ctx context.Context, k source.Killer, targets []source.Session) 
 // onKillDone reports the outcome in the status line and refreshes so the result is visible.
 func (m *Model) onKillDone(msg killDoneMsg) tea.Cmd {
 	m.killing = false
-	bad := false
+	bad, refused := false, false
 	parts := make([]string, 0, len(msg.results))
 	for _, r := range msg.results {
+		refused = refused || r.Outcome == source.KillRefused
 		p := source.Clean(r.ID) + " " + string(r.Outcome)
 		if r.Err != nil {
 			p += ": " + source.Clean(r.Err.Error())
@@ -123,7 +124,13 @@ func (m *Model) onKillDone(msg killDoneMsg) tea.Cmd {
 	if len(parts) == 0 {
 		parts, bad = []string{"the source reported no result"}, true
 	}
-	m.setStatus("kill: "+strings.Join(parts, " · "), bad)
+	status := "kill: " + strings.Join(parts, " · ")
+	if refused {
+		// The ID now names another operation: following it would offer that one next.
+		m.sess.unselect()
+		status += " — no row is selected now: move to pick one"
+	}
+	m.setStatus(status, bad)
 	if m.inFlight {
 		return nil
 	}

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -28,6 +29,12 @@ type Options struct {
 	Query source.Query
 	// Now is the clock (default time.Now); tests inject a fixed one.
 	Now func() time.Time
+	// Connect, when set, opens the source once the screen is up (Source is then ignored): the
+	// header says what it connects to (Target) and q quits at once. What it returns is closed
+	// when the program ends; its error ends the program and Run returns it.
+	Connect func(ctx context.Context) (source.Source, error)
+	// Target is what is monitored, secrets masked, shown until the first snapshot names it.
+	Target string
 }
 
 const (
@@ -83,6 +90,12 @@ type (
 // Model is the Bubble Tea model of the UI. Create it with New.
 type Model struct {
 	src      source.Source
+	connect  func(ctx context.Context) (source.Source, error)
+	target   string
+	owned    *owned        // what connect opened, closed by Run
+	quit     chan struct{} // closed when the program ends: cancels the connect and the fetch
+	stopOnce sync.Once
+	fatal    error         // ends the program: Run returns it
 	killer   source.Killer // nil: the source cannot kill
 	readonly bool
 	now      func() time.Time
@@ -98,8 +111,9 @@ type Model struct {
 	keys          keyMap
 
 	// Refresh loop.
-	gen      uint64 // bumped when the query changes; older results are dropped
-	inFlight bool
+	connecting bool   // connect is running; no fetch before it ends
+	gen        uint64 // bumped when the query changes; older results are dropped
+	inFlight   bool
 	// pushFilter is set once the source could not send every session (cloud APIs page and
 	// cap): from then on the filter goes to the source too, so that what it sends is what
 	// matches, not an arbitrary first part.
@@ -153,6 +167,10 @@ type Model struct {
 func New(opts Options) *Model {
 	m := &Model{
 		src:      opts.Source,
+		connect:  opts.Connect,
+		target:   opts.Target,
+		owned:    &owned{},
+		quit:     make(chan struct{}),
 		readonly: opts.Readonly,
 		now:      opts.Now,
 		interval: clampInterval(opts.Interval),
@@ -168,8 +186,11 @@ func New(opts Options) *Model {
 	if m.now == nil {
 		m.now = time.Now
 	}
-	if k, ok := opts.Source.(source.Killer); ok && !opts.Readonly {
+	if k, ok := opts.Source.(source.Killer); ok && !opts.Readonly && opts.Connect == nil {
 		m.killer = k
+	}
+	if opts.Connect != nil {
+		m.src = nil
 	}
 	if opts.Readonly {
 		m.keys.Kill.SetEnabled(false)
@@ -205,9 +226,14 @@ func clampInterval(d time.Duration) time.Duration {
 	return max(minInterval, min(d, maxInterval))
 }
 
-// Init starts the first fetch, asks for the background colour and starts the header clock.
+// Init connects or starts the first fetch, asks for the background colour and starts the
+// header clock.
 func (m *Model) Init() tea.Cmd {
-	return tea.Batch(m.fetch(), tea.RequestBackgroundColor, m.schedule(time.Second, clockMsg{}))
+	first := m.fetch
+	if m.connect != nil {
+		first = m.connectCmd
+	}
+	return tea.Batch(first(), tea.RequestBackgroundColor, m.schedule(time.Second, clockMsg{}))
 }
 
 // Update applies one message.
@@ -226,10 +252,12 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.mono = msg.Profile <= colorprofile.ASCII
 		m.st = newStyles(m.isDark, m.mono)
 		return m, nil
+	case connectedMsg:
+		return m, m.onConnected(msg)
 	case snapshotMsg:
 		return m, m.onSnapshot(msg)
 	case tickMsg:
-		if msg.seq != m.tickSeq || m.inFlight {
+		if msg.seq != m.tickSeq || m.inFlight || m.connecting {
 			return m, nil
 		}
 		return m, m.fetch()
@@ -258,7 +286,7 @@ func (m *Model) fetch() tea.Cmd {
 	m.tickSeq++
 	m.fetchID++
 	m.fetchedAt = m.now()
-	src, q, gen, id := m.src, m.query, m.gen, m.fetchID
+	src, q, gen, id, quit := m.src, m.query, m.gen, m.fetchID, m.quit
 	// The filter is applied here, not pushed down: the panes need the unfiltered count for
 	// "N of M", and a filter edit then needs no round trip. Only a source that cannot send
 	// everything gets it (pushFilter); the filter is still applied here to what it sends.
@@ -268,6 +296,8 @@ func (m *Model) fetch() tea.Cmd {
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), fetchTimeout)
 		defer cancel()
+		ctx, stop := withQuit(ctx, quit)
+		defer stop()
 		snap, err := snapshotOf(ctx, src, q)
 		return snapshotMsg{id: id, gen: gen, snap: snap, err: err}
 	}

@@ -18,8 +18,21 @@ func Run(ctx context.Context, opts Options) error {
 	if os.Getenv("NO_COLOR") != "" {
 		popts = append(popts, tea.WithColorProfile(colorprofile.ASCII))
 	}
-	p := tea.NewProgram(New(opts), popts...)
+	return run(ctx, opts, popts...)
+}
+
+// run runs the program with popts (which carry ctx); tests give it their own input and output.
+func run(ctx context.Context, opts Options, popts ...tea.ProgramOption) error {
+	m := New(opts)
+	p := tea.NewProgram(m, popts...)
 	_, err := p.Run()
+	// Whatever ended the program (q, a signal, ctx), the connect and the fetch in flight stop
+	// now, and what Connect opened is closed without holding the terminal for long.
+	m.stop()
+	closeWithin(m.owned.release(), closeGrace)
+	if m.fatal != nil {
+		return m.fatal
+	}
 	switch {
 	case err == nil, errors.Is(err, tea.ErrInterrupted):
 		return nil

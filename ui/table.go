@@ -45,6 +45,8 @@ type pane[R any] struct {
 	// just "the row at the cursor" and quietly moves on when that row ends: there is nothing
 	// the user could act on by mistake, and warning about a row nobody chose is noise.
 	picked bool
+	// none: nothing is selected until the user picks a row (see unselect).
+	none bool
 }
 
 func (p *pane[R]) colIndex(key string) int {
@@ -107,7 +109,7 @@ func (p *pane[R]) filter(keep func(r *R) bool, byUser bool) {
 	}
 	p.sort()
 	if byUser && p.gone {
-		p.gone, p.selID, p.cursor, p.picked = false, "", 0, false
+		p.gone, p.selID, p.cursor, p.picked, p.none = false, "", 0, false, false
 		p.reselect()
 	}
 }
@@ -212,6 +214,11 @@ func (p *pane[R]) colKeys(ci int) []uint64 {
 
 // reselect puts the cursor on the row with selID, or records that it has gone.
 func (p *pane[R]) reselect() {
+	if p.none {
+		p.gone = true
+		p.cursor = max(0, min(p.cursor, len(p.rows)-1))
+		return
+	}
 	if p.selID != "" {
 		for i, ri := range p.rows {
 			if p.id(&p.data[ri]) == p.selID {
@@ -246,11 +253,11 @@ func (p *pane[R]) move(delta int) {
 	if len(p.rows) == 0 {
 		return
 	}
-	if p.gone && delta > 0 {
+	if p.gone && !p.none && delta > 0 {
 		delta-- // the row now at the cursor took the gone row's place
 	}
 	p.cursor = max(0, min(p.cursor+delta, len(p.rows)-1))
-	p.gone, p.picked = false, true
+	p.gone, p.picked, p.none = false, true, false
 	p.selID = p.id(&p.data[p.rows[p.cursor]])
 }
 
@@ -259,8 +266,15 @@ func (p *pane[R]) selectIndex(i int) {
 	if i < 0 || i >= len(p.rows) {
 		return
 	}
-	p.cursor, p.gone, p.picked = i, false, true
+	p.cursor, p.gone, p.picked, p.none = i, false, true, false
 	p.selID = p.id(&p.data[p.rows[i]])
+}
+
+// unselect leaves nothing selected until the user picks a row (moves, clicks): the row under
+// the cursor may carry the old row's ID and yet be something else, like an operation that
+// reuses the opid of one whose kill was refused.
+func (p *pane[R]) unselect() {
+	p.selID, p.gone, p.picked, p.none = "", true, true, true
 }
 
 // scrollTo keeps the cursor within a window of h rows.

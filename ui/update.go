@@ -14,7 +14,7 @@ import (
 func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 	k := m.keys
 	if msg.String() == "ctrl+c" {
-		return tea.Quit
+		return m.quitNow()
 	}
 	if m.filtering {
 		return m.onFilterKey(msg)
@@ -56,7 +56,7 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 
 	switch {
 	case key.Matches(msg, k.Quit):
-		return tea.Quit
+		return m.quitNow()
 	case key.Matches(msg, k.Help):
 		m.overlay = overlayHelp
 		m.help.off = 0
@@ -187,7 +187,7 @@ func (m *Model) onEnter() tea.Cmd {
 	}
 	r := m.sess.selected()
 	if r == nil {
-		if m.sess.gone {
+		if m.sess.gone && m.sess.selID != "" {
 			m.setStatus("the selected session is no longer listed; pick another row", true)
 		}
 		return nil

@@ -62,6 +62,8 @@ func (m *Model) View() tea.View {
 	v.WindowTitle = "currentop"
 	if m.latest != nil && m.latest.Target != "" {
 		v.WindowTitle = "currentop — " + source.Clean(m.latest.Target)
+	} else if m.target != "" {
+		v.WindowTitle = "currentop — " + source.Clean(m.target)
 	}
 	if m.filtering && m.overlay == overlayNone {
 		_, x := m.filterIn.view(m.filterWidth())
@@ -136,7 +138,7 @@ func (m *Model) renderHeader(b *strings.Builder, now time.Time) {
 	parts := []string{st.appName.Render("currentop")}
 	snap := m.latest
 	if snap == nil {
-		parts = append(parts, st.dim.Render("connecting…"))
+		parts = append(parts, st.dim.Render(m.connectingText(now)))
 	} else {
 		if snap.Source != "" {
 			parts = append(parts, st.value.Render(source.Clean(snap.Source)))
@@ -232,6 +234,18 @@ func (m *Model) renderHeader(b *strings.Builder, now time.Time) {
 		b.WriteString(st.errText.Render(fit(msg, m.width, false)))
 		b.WriteByte('\n')
 	}
+}
+
+// connectingText says what is being connected to, and for how long once it is slow.
+func (m *Model) connectingText(now time.Time) string {
+	s := "connecting…"
+	if m.target != "" {
+		s = "connecting to " + source.Clean(m.target) + "…"
+	}
+	if d := now.Sub(m.fetchedAt); (m.connecting || m.inFlight) && d >= slowAnswer {
+		s += " " + ageString(d)
+	}
+	return s
 }
 
 // errorText is the last error for the header. The target is already on the first line, and
@@ -435,6 +449,9 @@ func (m *Model) renderEmpty(b *strings.Builder, h int) {
 		return
 	}
 	msg := "  waiting for the first snapshot…"
+	if m.connecting {
+		msg = "  " + m.connectingText(m.now()) + " — q quits"
+	}
 	if m.lastErr != nil {
 		msg = "  no data yet — see the error above; retrying automatically"
 	}
