@@ -26,9 +26,10 @@ import (
 
 // Exit codes.
 const (
-	exitOK     = 0
-	exitSource = 1 // the source failed: one line on stderr says what to do
-	exitUsage  = 2
+	exitOK          = 0
+	exitSource      = 1 // the source failed: one line on stderr says what to do
+	exitUsage       = 2
+	exitInterrupted = 130 // ctrl+c or SIGTERM during --once or --list, as shells report SIGINT
 )
 
 // envURI is read when no URI is given on the command line, so that a password need not appear
@@ -226,30 +227,90 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitOK
 	}
 	if err := execute(ctx, c, stdout, stderr); err != nil {
+		if ctx.Err() != nil {
+			// The driver's own words for a cancelled operation (topology dumps) help nobody.
+			ie := interruptedError{doing(c)}
+			errors.As(err, &ie)
+			fmt.Fprintf(stderr, "currentop: %s\n", oneLine(ie.Error()))
+			return exitInterrupted
+		}
 		fmt.Fprintf(stderr, "currentop: %s\n", oneLine(err.Error()))
 		return exitSource
 	}
 	return exitOK
 }
 
+// interruptedError is ctrl+c or SIGTERM during --once or --list.
+type interruptedError struct{ while string }
+
+func (e interruptedError) Error() string { return "interrupted while " + e.while }
+
+// doing says what the program was at, for "interrupted while …".
+func doing(c config) string {
+	switch {
+	case c.list:
+		return "listing the instances of " + target(c)
+	case c.once:
+		return "reading " + target(c)
+	}
+	return "watching " + target(c)
+}
+
+// target names what the flags point at, secrets masked.
+func target(c config) string {
+	switch {
+	case c.demo:
+		return "the demo"
+	case c.source != "mongodb" && c.instance != "":
+		return c.source + " instance " + c.instance
+	case c.source != "mongodb":
+		return c.source
+	}
+	return mongodb.MaskURI(mongoURI(c))
+}
+
+func mongoURI(c config) string {
+	uri := c.uri
+	if uri == "" {
+		uri = os.Getenv(envURI)
+	}
+	if uri == "" {
+		uri = defaultURI
+	}
+	return uri
+}
+
 func execute(ctx context.Context, c config, stdout, stderr io.Writer) error {
+	live := !c.list && !c.once
+	if live && (!term.IsTerminal(os.Stdin.Fd()) || !term.IsTerminal(os.Stdout.Fd())) {
+		return errors.New("the live view needs a terminal: run it in one, or print a snapshot with --once --format json|csv|table")
+	}
 	var (
 		src source.Source
 		err error
 	)
-	if c.demo {
+	switch {
+	case c.demo:
 		var d *demo
 		d, err = startDemo(ctx, c)
 		if err != nil {
 			return fmt.Errorf("demo: %w", err)
 		}
 		defer d.Close()
-		if !c.once {
+		if live {
 			d.watchOutage(ctx)
 		}
 		src = d.source
-	} else {
+	case live:
+		// Connecting happens on screen: it says what it connects to, and q quits meanwhile.
+		return watch(ctx, c, ui.Options{Target: target(c), Connect: func(ctx context.Context) (source.Source, error) {
+			return open(ctx, c)
+		}})
+	default:
 		src, err = open(ctx, c)
+		if err != nil && ctx.Err() != nil {
+			return interruptedError{"connecting to " + target(c)}
+		}
 		if err != nil {
 			return err
 		}
@@ -263,23 +324,25 @@ func execute(ctx context.Context, c config, stdout, stderr io.Writer) error {
 		return list(ctx, src, c, stdout)
 	case c.once:
 		return once(ctx, src, c, stdout, stderr)
-	default:
-		q, interval := c.query(), c.interval
-		if c.source == "huawei" {
-			// ListSessions pages by 20 with no server-side sort, and the API Gateway throttles:
-			// the live view stops at what it can show and refreshes every few seconds, as the
-			// reference's budget says (filters such as running>1s reach the API once the node
-			// has more than is read). --once reads all it can.
-			q.Limit = huaweiViewLimit
-			if !c.intervalSet {
-				interval = huaweiInterval
-			}
-		}
-		if !term.IsTerminal(os.Stdin.Fd()) || !term.IsTerminal(os.Stdout.Fd()) {
-			return errors.New("the live view needs a terminal: run it in one, or print a snapshot with --once --format json|csv|table")
-		}
-		return ui.Run(ctx, ui.Options{Source: src, Interval: interval, Readonly: c.readonly, Query: q})
 	}
+	return watch(ctx, c, ui.Options{Source: src})
+}
+
+// watch runs the live view with the flags' settings.
+func watch(ctx context.Context, c config, opts ui.Options) error {
+	q, interval := c.query(), c.interval
+	if c.source == "huawei" {
+		// ListSessions pages by 20 with no server-side sort, and the API Gateway throttles:
+		// the live view stops at what it can show and refreshes every few seconds, as the
+		// reference's budget says (filters such as running>1s reach the API once the node
+		// has more than is read). --once reads all it can.
+		q.Limit = huaweiViewLimit
+		if !c.intervalSet {
+			interval = huaweiInterval
+		}
+	}
+	opts.Interval, opts.Readonly, opts.Query = interval, c.readonly, q
+	return ui.Run(ctx, opts)
 }
 
 // open builds the source the flags name.
@@ -309,14 +372,7 @@ func open(ctx context.Context, c config) (source.Source, error) {
 		return huawei.New(huawei.Config{Region: c.region, ProjectID: c.projectID, InstanceID: c.instance,
 			NodeID: c.node, Endpoint: c.endpoint, Credentials: cred, Timeout: c.timeout})
 	default:
-		uri := c.uri
-		if uri == "" {
-			uri = os.Getenv(envURI)
-		}
-		if uri == "" {
-			uri = defaultURI
-		}
-		return mongodb.Open(ctx, mongodb.Config{URI: uri, Timeout: c.timeout})
+		return mongodb.Open(ctx, mongodb.Config{URI: mongoURI(c), Timeout: c.timeout})
 	}
 }
 

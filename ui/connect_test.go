@@ -77,6 +77,15 @@ func TestConnectingScreenAndQuit(t *testing.T) {
 				t.Errorf("a slow connect does not show its age:\n%s", s)
 			}
 
+			// Keys that ask for data wait for the connection instead of failing.
+			for _, other := range []string{"R", "i"} {
+				if _, cmd := m.Update(keyMsg(other)); cmd != nil {
+					t.Errorf("%s while connecting started %T", other, cmd())
+				}
+			}
+			if m.inFlight || m.lastErr != nil {
+				t.Fatalf("a fetch without a source: in flight %v, error %v", m.inFlight, m.lastErr)
+			}
 			_, cmd := m.Update(keyMsg(k))
 			if cmd == nil {
 				t.Fatal("no command, want tea.Quit")

@@ -257,7 +257,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case snapshotMsg:
 		return m, m.onSnapshot(msg)
 	case tickMsg:
-		if msg.seq != m.tickSeq || m.inFlight || m.connecting {
+		if msg.seq != m.tickSeq || m.inFlight {
 			return m, nil
 		}
 		return m, m.fetch()
@@ -282,6 +282,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 // fetch starts one snapshot request. It is the only place that sets inFlight, so at most one
 // request is ever outstanding; it also invalidates any armed tick.
 func (m *Model) fetch() tea.Cmd {
+	if m.connecting {
+		return nil // the first fetch starts when the connect ends, with the query as it is then
+	}
 	m.inFlight = true
 	m.tickSeq++
 	m.fetchID++

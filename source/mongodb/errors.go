@@ -78,6 +78,9 @@ func lastServerError(err error) string {
 		}
 	}
 	if sse.Wrapped != nil {
+		if errors.Is(sse.Wrapped, context.DeadlineExceeded) {
+			return "no answer" // e.g. a TLS port spoken to in plain text, or a silent proxy
+		}
 		return sse.Wrapped.Error()
 	}
 	return "no server answered"
