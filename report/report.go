@@ -179,11 +179,13 @@ func list(s []string) string {
 	return strings.Join(s, ",")
 }
 
-// Duration renders a running time the way a DBA reads it: 850ms, 7.4s, 3m12s, 2h05m, 3d4h.
+// Duration renders a running time the way a DBA reads it: 850ms, 7.4s, 3m12s, 2h05m, 3d4h,
+// 365d, 12y. It saturates instead of growing: anything from 100 years up is ">100y". A
+// negative time is not a running time: "?".
 func Duration(d time.Duration) string {
 	switch {
 	case d < 0:
-		return "0s"
+		return "?"
 	case d < time.Second:
 		return strconv.FormatInt(d.Milliseconds(), 10) + "ms"
 	case d < 10*time.Second:
@@ -194,7 +196,16 @@ func Duration(d time.Duration) string {
 		return fmt.Sprintf("%dm%02ds", int64(d/time.Minute), int64(d%time.Minute/time.Second))
 	case d < 24*time.Hour:
 		return fmt.Sprintf("%dh%02dm", int64(d/time.Hour), int64(d%time.Hour/time.Minute))
+	}
+	days := int64(d / (24 * time.Hour))
+	switch {
+	case days < 100:
+		return fmt.Sprintf("%dd%dh", days, int64(d%(24*time.Hour)/time.Hour))
+	case days < 1000:
+		return fmt.Sprintf("%dd", days)
+	case days < 100*365:
+		return fmt.Sprintf("%dy", days/365)
 	default:
-		return fmt.Sprintf("%dd%dh", int64(d/(24*time.Hour)), int64(d%(24*time.Hour)/time.Hour))
+		return ">100y"
 	}
 }

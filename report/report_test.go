@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"flag"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -141,7 +142,7 @@ func TestDuration(t *testing.T) {
 		d    time.Duration
 		want string
 	}{
-		{-time.Second, "0s"},
+		{-time.Second, "?"},
 		{0, "0ms"},
 		{850 * time.Millisecond, "850ms"},
 		{7391022 * time.Microsecond, "7.4s"},
@@ -149,6 +150,9 @@ func TestDuration(t *testing.T) {
 		{3*time.Minute + 12*time.Second, "3m12s"},
 		{2*time.Hour + 5*time.Minute, "2h05m"},
 		{76 * time.Hour, "3d4h"},
+		{150 * 24 * time.Hour, "150d"},
+		{5 * 365 * 24 * time.Hour, "5y"},
+		{math.MaxInt64, ">100y"},
 	}
 	for _, tt := range tests {
 		if got := Duration(tt.d); got != tt.want {
