@@ -3,6 +3,7 @@ package huawei
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
 	"strings"
 	"testing"
@@ -99,4 +100,15 @@ func FuzzCredentialsFromEnv(f *testing.F) {
 			}
 		}
 	})
+}
+
+// cost_time saturates: a value beyond int64 (as a number or a string) reads as the longest
+// running time, never as 0.
+func TestCostTimeSaturates(t *testing.T) {
+	for _, v := range []string{`"99999999999999999999"`, `99999999999999999999`, `1e300`, `"9223372036854775807"`} {
+		c, ok := toSession(json.RawMessage(`{"id":"1","active":true,"cost_time":`+v+`}`), "h")
+		if !ok || c.s.RunningUS != math.MaxInt64 {
+			t.Errorf("cost_time %s: RunningUS = %d", v, c.s.RunningUS)
+		}
+	}
 }
