@@ -43,6 +43,8 @@ func TestMaskURI(t *testing.T) {
 		{"mongodb://h/?tlsCertificateKeyFile%50assword=S3cr3t", "mongodb://h/?tlsCertificateKeyFile%50assword=***"},
 		{"mongodb://h/?w=1;tlsCertificateKeyFilePassword=S3cr3t;w=2", "mongodb://h/?w=1;tlsCertificateKeyFilePassword=***;w=2"},
 		{"mongodb://h/?tlsCertificateKeyFilePassword=S3&cr3t&w=1", "mongodb://h/?tlsCertificateKeyFilePassword=***&w=1"},
+		{"mongodb://h/?tlsCertificateKeyFilePassword=S3&x=cr3t;appName=a", "mongodb://h/?tlsCertificateKeyFilePassword=***;appName=a"},
+		{"mongodb://h/?tlsCertificateKeyFilePassword=&w=1", "mongodb://h/?tlsCertificateKeyFilePassword=***"},
 		{"mongodb://h/?authMechanism=MONGODB-AWS&authMechanismProperties=AWS_SESSION_TOKEN:S3cr3t,X:y", "mongodb://h/?authMechanism=MONGODB-AWS&authMechanismProperties=***"},
 		{"mongodb://h/?authMechanismProperties=AWS_SESSION_TOKEN:tok@en", "mongodb://h/?authMechanismProperties=***"},
 		{"mongodb://u:S3cr3t@h/?tlsCertificateKeyFilePassword=k3y", "mongodb://u:***@h/?tlsCertificateKeyFilePassword=***"},

@@ -96,7 +96,8 @@ func userinfoSpan(uri string) (span, bool) {
 
 // optionSpans are the values of secret options, wherever "?key=" or "&key=" (or ";key=",
 // which the driver also accepts) appears. A value runs to the next separator, and on over
-// segments without '=' (the rest of a password with an unescaped '&' or ';').
+// what can only be the rest of a password with an unescaped '&' or ';': segments without '=',
+// segments whose key is no URI option, and anything while the value is still empty.
 func optionSpans(uri string) []span {
 	var spans []span
 	for i := 0; i < len(uri); i++ {
@@ -108,26 +109,54 @@ func optionSpans(uri string) []span {
 			continue
 		}
 		from := i + 1 + keyEnd + 1
-		to := from
-		for {
-			next := strings.IndexAny(uri[to:], "&;")
-			if next < 0 {
-				to = len(uri)
-				break
-			}
-			to += next
-			seg := uri[to+1:]
-			if end := strings.IndexAny(seg, "&;"); end >= 0 {
-				seg = seg[:end]
-			}
-			if strings.Contains(seg, "=") {
-				break
-			}
-			to++ // the separator belongs to the password: go on
-		}
-		spans = append(spans, span{from, to})
+		spans = append(spans, span{from, optionValueEnd(uri, from)})
 	}
 	return spans
+}
+
+// optionValueEnd is where the secret option value starting at from ends (see optionSpans).
+func optionValueEnd(uri string, from int) int {
+	to := from
+	for {
+		next := strings.IndexAny(uri[to:], "&;")
+		if next < 0 {
+			return len(uri)
+		}
+		to += next
+		seg := uri[to+1:]
+		if end := strings.IndexAny(seg, "&;"); end >= 0 {
+			seg = seg[:end]
+		}
+		key, _, isOption := strings.Cut(seg, "=")
+		empty := strings.Trim(uri[from:to], "&;") == ""
+		if isOption && !empty && knownOption(key) {
+			return to
+		}
+		to++ // the separator belongs to the password: go on
+	}
+}
+
+// uriOptions are the option names the driver knows (connstring.addOptions), lower-cased.
+var uriOptions = strings.Fields(`appname authmechanism authmechanismproperties authsource compressors
+	connect directconnection connecttimeoutms heartbeatintervalms heartbeatfrequencyms journal
+	loadbalanced localthresholdms maxidletimems maxpoolsize minpoolsize maxconnecting
+	readconcernlevel readpreference readpreferencetags maxstaleness maxstalenessseconds replicaset
+	retrywrites retryreads maxadaptiveretries enableoverloadretargeting servermonitoringmode
+	serverselectiontimeoutms sockettimeoutms srvmaxhosts srvservicename ssl tls
+	sslclientcertificatekeyfile tlscertificatekeyfile sslclientcertificatekeypassword
+	tlscertificatekeyfilepassword tlscertificatefile tlsprivatekeyfile sslinsecure tlsinsecure
+	sslcertificateauthorityfile tlscafile timeoutms tlsdisablecertificaterevocationcheck
+	tlsdisableocspendpointcheck tlsallowinvalidcertificates tlsallowinvalidhostnames w wtimeoutms
+	zlibcompressionlevel zstdcompressionlevel`)
+
+// knownOption reports a URI option name, or any name that looks like a secret option (which
+// starts a span of its own).
+func knownOption(k string) bool {
+	if u, err := url.QueryUnescape(k); err == nil {
+		k = u
+	}
+	k = strings.ToLower(strings.TrimSpace(k))
+	return slices.Contains(uriOptions, k) || isSecretParam(k)
 }
 
 // isSecretParam reports option names whose values are secrets: the driver's
