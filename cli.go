@@ -217,8 +217,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		printUsage(stdout)
 		return exitOK
 	}
+	// Every error line is scrubbed of whatever on the command line could be a secret: a
+	// mistyped flag or URI is echoed by the parsers that reject it.
+	secrets := argSecrets(args)
 	if err != nil {
-		fmt.Fprintf(stderr, "currentop: %v\n", err)
+		fmt.Fprintf(stderr, "currentop: %s\n", oneLine(mongodb.Scrub(err.Error(), secrets)))
 		fmt.Fprintln(stderr, "run currentop --help for the flags")
 		return exitUsage
 	}
@@ -231,10 +234,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			// The driver's own words for a cancelled operation (topology dumps) help nobody.
 			ie := interruptedError{doing(c)}
 			errors.As(err, &ie)
-			fmt.Fprintf(stderr, "currentop: %s\n", oneLine(ie.Error()))
+			fmt.Fprintf(stderr, "currentop: %s\n", oneLine(mongodb.Scrub(ie.Error(), secrets)))
 			return exitInterrupted
 		}
-		fmt.Fprintf(stderr, "currentop: %s\n", oneLine(err.Error()))
+		fmt.Fprintf(stderr, "currentop: %s\n", oneLine(mongodb.Scrub(err.Error(), secrets)))
 		return exitSource
 	}
 	return exitOK
@@ -278,6 +281,26 @@ func mongoURI(c config) string {
 		uri = defaultURI
 	}
 	return uri
+}
+
+// argSecrets are the pieces of the command line and of $CURRENTOP_MONGODB_URI that could be
+// secrets: the passwords and secret options of anything shaped like a URI, and the --token.
+func argSecrets(args []string) []string {
+	var out []string
+	for i, a := range append(slices.Clone(args), os.Getenv(envURI)) {
+		out = append(out, mongodb.Secrets(a)...)
+		name, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if name != "token" || !strings.HasPrefix(a, "-") {
+			continue
+		}
+		if !hasValue && i+1 < len(args) {
+			value = args[i+1]
+		}
+		if len(value) >= 3 {
+			out = append(out, value)
+		}
+	}
+	return out
 }
 
 func execute(ctx context.Context, c config, stdout, stderr io.Writer) error {

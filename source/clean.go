@@ -2,6 +2,7 @@ package source
 
 import (
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -13,8 +14,10 @@ const MaxField = 1024
 // sequences (CSI, OSC, DCS, …) are removed whole and other C0/C1 control characters and DEL
 // are removed (tabs and newlines become spaces), each run of them shown as one U+FFFD so that
 // "shop.ord\x1b[41mers" reads "shop.ord�ers" rather than passing for shop.orders;
-// bidirectional controls are dropped (they are invisible, and can reorder what the user
-// reads); invalid UTF-8 becomes U+FFFD; and the result is cut to MaxField bytes.
+// invisible characters (zero-width spaces and joiners, the soft hyphen, the BOM, bidi
+// controls, line and paragraph separators: Unicode Cf, Zl, Zp and blank fillers) are marked
+// the same way, so "zw.\u200b" cannot read as "zw."; invalid UTF-8 becomes U+FFFD; and the
+// result is cut to MaxField bytes.
 func Clean(s string) string {
 	if isPlain(s) {
 		return s
@@ -51,10 +54,8 @@ func Clean(s string) string {
 		case r == '\t' || r == '\n' || r == '\r':
 			b.WriteByte(' ')
 			marked = false
-		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
+		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || isInvisible(r):
 			mark()
-		case isBidiControl(r):
-			// dropped: can reorder what the user reads
 		default:
 			b.WriteString(s[i : i+size])
 			marked = false
@@ -88,8 +89,19 @@ func isPlain(s string) bool {
 	return true
 }
 
-func isBidiControl(r rune) bool {
-	return (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069) || r == 0x200e || r == 0x200f || r == 0x061c
+// isInvisible reports characters that draw nothing (or reorder or break what is drawn), so
+// that text containing them could pass for other text: format characters (Cf: U+200B–U+200F,
+// U+2060–U+2064, U+FEFF, U+00AD, bidi controls, tags), the line and paragraph separators, the
+// combining grapheme joiner and the Hangul fillers that render as blanks.
+func isInvisible(r rune) bool {
+	if r < 0xa0 {
+		return false
+	}
+	switch r {
+	case 0x034f, 0x115f, 0x1160, 0x3164, 0xffa0:
+		return true
+	}
+	return unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp)
 }
 
 // skipEscape returns the index after the escape sequence whose ESC was just before i.

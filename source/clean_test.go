@@ -32,7 +32,17 @@ func TestClean(t *testing.T) {
 		{"tabs and newlines become spaces", "a\tb\nc\rd", "a b c d"},
 		{"other C0 and DEL marked", "a\x00b\x07c\x7fd\x08e", "a\uFFFDb\uFFFDc\uFFFDd\uFFFDe"},
 		{"a run of removed characters is one mark", "shop.ord\x1b[41m\x1b[0m\x07ers", "shop.ord\uFFFDers"},
-		{"bidi overrides dropped", "user\u202eexe.txt\u202c \u2066x\u2069 \u200ey\u200f \u061cz", "userexe.txt x y z"},
+		{"bidi controls marked", "user\u202eexe.txt\u202c \u2066x\u2069 \u200ey\u200f \u061cz", "user\uFFFDexe.txt\uFFFD \uFFFDx\uFFFD \uFFFDy\uFFFD \uFFFDz"},
+		{"zero-width space cannot pass for the name", "zw.\u200b", "zw.\uFFFD"},
+		{"zero-width run is one mark", "a\u200b\u200c\u200d\u2060\ufeffb", "a\uFFFDb"},
+		{"word joiner and invisible operators", "a\u2060b\u2061c\u2062d\u2063e\u2064f", "a\uFFFDb\uFFFDc\uFFFDd\uFFFDe\uFFFDf"},
+		{"BOM", "\ufeffshop.orders", "\uFFFDshop.orders"},
+		{"soft hyphen", "shop.or\u00adders", "shop.or\uFFFDders"},
+		{"line and paragraph separators", "a\u2028b\u2029c", "a\uFFFDb\uFFFDc"},
+		{"tag characters", "a\U000E0041\U000E0042b", "a\uFFFDb"},
+		{"blank fillers", "a\u3164b\u115fc", "a\uFFFDb\uFFFDc"},
+		{"a mix of controls and invisibles is one mark", "a\x07\u200b\x1b[0m\u2028b", "a\uFFFDb"},
+		{"visible non-ASCII kept", "caf\u00e9 \u00a0nbsp \u2014 \u00e9", "caf\u00e9 \u00a0nbsp \u2014 \u00e9"},
 		{"invalid UTF-8", "a\xffb\xc3", "a\uFFFDb\uFFFD"},
 		{"lone C1 byte is invalid UTF-8", "a\x9bb", "a\uFFFDb"},
 		{"valid replacement char kept", "a\uFFFDb", "a\uFFFDb"},
@@ -91,9 +101,9 @@ func TestCleanPlainFastPath(t *testing.T) {
 }
 
 // FuzzClean: the result is always valid UTF-8, at most MaxField bytes, without control
-// characters or bidi overrides, and cleaning is idempotent.
+// characters or invisible (format, separator) characters, and cleaning is idempotent.
 func FuzzClean(f *testing.F) {
-	for _, s := range []string{"abc", "\x1b[31mx", "\x1b]0;t\x07", "\u009b1m", "\xff\xfe", "\u202e", strings.Repeat("é", 600)} {
+	for _, s := range []string{"abc", "\x1b[31mx", "\x1b]0;t\x07", "\u009b1m", "\xff\xfe", "\u202e", strings.Repeat("é", 600), "zw.\u200b", "\ufeff\u2028\u00ad"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -102,7 +112,7 @@ func FuzzClean(f *testing.F) {
 			t.Fatalf("Clean(%q) = %q: len %d, valid %v", s, got, len(got), utf8.ValidString(got))
 		}
 		for _, r := range got {
-			if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || isBidiControl(r) {
+			if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || isInvisible(r) {
 				t.Fatalf("Clean(%q) keeps %U", s, r)
 			}
 		}

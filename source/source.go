@@ -9,6 +9,7 @@ package source
 import (
 	"context"
 	"encoding/json"
+	"math"
 	"time"
 )
 
@@ -159,8 +160,17 @@ type Session struct {
 	Raw json.RawMessage `json:"-"`
 }
 
-// Running is the session's running time.
-func (s *Session) Running() time.Duration { return time.Duration(s.RunningUS) * time.Microsecond }
+// Running is the session's running time. It saturates at the longest time.Duration
+// (about 292 years) instead of wrapping: a hostile or broken 2^63-1 µs must not read as 0s.
+func (s *Session) Running() time.Duration {
+	switch {
+	case s.RunningUS > math.MaxInt64/int64(time.Microsecond):
+		return math.MaxInt64
+	case s.RunningUS < math.MinInt64/int64(time.Microsecond):
+		return math.MinInt64
+	}
+	return time.Duration(s.RunningUS) * time.Microsecond
+}
 
 // Kill outcomes.
 type KillOutcome string

@@ -10,11 +10,12 @@ import (
 
 // humanDuration formats a running time the way a DBA reads it at a glance: at most three
 // significant units and never wider than 6 cells ("850ms", "7.4s", "42s", "1m23s", "2h05m",
-// "3d04h").
+// "3d04h", "365d", "12y"). It saturates instead of growing: anything from 100 years up is
+// ">100y". A negative time is not a running time: "?".
 func humanDuration(d time.Duration) string {
 	switch {
 	case d < 0:
-		return "0s"
+		return "?"
 	case d < time.Millisecond:
 		return strconv.FormatInt(d.Microseconds(), 10) + "µs"
 	case d < time.Second:
@@ -28,9 +29,17 @@ func humanDuration(d time.Duration) string {
 		return strconv.FormatInt(int64(d/time.Minute), 10) + "m" + pad2(int64(d%time.Minute/time.Second)) + "s"
 	case d < 24*time.Hour:
 		return strconv.FormatInt(int64(d/time.Hour), 10) + "h" + pad2(int64(d%time.Hour/time.Minute)) + "m"
-	default:
-		days := int64(d / (24 * time.Hour))
+	}
+	days := int64(d / (24 * time.Hour))
+	switch {
+	case days < 100:
 		return strconv.FormatInt(days, 10) + "d" + pad2(int64(d%(24*time.Hour)/time.Hour)) + "h"
+	case days < 1000:
+		return strconv.FormatInt(days, 10) + "d"
+	case days < 100*365:
+		return strconv.FormatInt(days/365, 10) + "y"
+	default:
+		return ">100y"
 	}
 }
 

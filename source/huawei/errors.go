@@ -110,17 +110,19 @@ func iamAction(action string) string {
 }
 
 // parseAPIError turns an error response into the most specific error type.
+// Secrets are removed before anything is cut: a secret cut in two would no longer match.
 func parseAPIError(action string, status int, header http.Header, body []byte, token bool, secrets []string) error {
-	e := &APIError{Action: action, HTTPStatus: status, RequestID: source.Clean(header.Get("X-Request-Id"))}
-	e.Code, e.Message = errorFields(body)
-	if e.Code == "" && e.Message == "" && len(body) > 0 && !json.Valid(body) {
+	e := &APIError{Action: action, HTTPStatus: status}
+	e.RequestID = source.Clean(truncate(redact(header.Get("X-Request-Id"), secrets), 128))
+	code, msg := errorFields(body)
+	if code == "" && msg == "" && len(body) > 0 && !json.Valid(body) {
 		// A proxy or load balancer answered with HTML or text: show its start.
-		e.Message = truncate(strings.TrimSpace(string(body)), 200)
+		msg = truncate(redact(strings.TrimSpace(string(body)), secrets), 200)
 	}
-	e.Code = source.Clean(redact(e.Code, secrets))
-	e.Message = source.Clean(redact(e.Message, secrets))
+	e.Code = source.Clean(truncate(redact(code, secrets), 64))
+	e.Message = source.Clean(truncate(redact(msg, secrets), 500))
 	if e.RequestID == "" {
-		e.RequestID = source.Clean(redact(requestIDFromBody(body), secrets))
+		e.RequestID = source.Clean(truncate(redact(requestIDFromBody(body), secrets), 128))
 	}
 	switch {
 	case e.Code == "APIGW.0301" || e.Code == "APIGW.0303" || status == http.StatusUnauthorized:
@@ -165,7 +167,7 @@ func pair(m map[string]json.RawMessage, codeKey, msgKey string) (string, string)
 	if raw, ok := m[msgKey]; ok {
 		_ = json.Unmarshal(raw, &msg)
 	}
-	return truncate(string(c), 64), truncate(string(msg), 500)
+	return string(c), string(msg)
 }
 
 func requestIDFromBody(body []byte) string {
@@ -173,7 +175,7 @@ func requestIDFromBody(body []byte) string {
 		RequestID flexString `json:"request_id"`
 	}
 	_ = json.Unmarshal(body, &v)
-	return truncate(string(v.RequestID), 128)
+	return string(v.RequestID)
 }
 
 // redact removes secrets from text a server sent, in case it echoes a header back.

@@ -59,15 +59,15 @@ func convert(doc bson.Raw) source.Session {
 	s.ConnectionID, _ = num(doc, "connectionId")
 	s.Op = str(doc, "op")
 	s.NS = str(doc, "ns")
-	if us, ok := num(doc, "microsecs_running"); ok {
+	if us, ok := amount(doc, "microsecs_running"); ok {
 		s.RunningUS = us
-	} else if secs, ok := num(doc, "secs_running"); ok && secs < math.MaxInt64/1_000_000 {
-		s.RunningUS = secs * 1_000_000
+	} else if secs, ok := amount(doc, "secs_running"); ok {
+		s.RunningUS = saturatingMul(secs, 1_000_000)
 	}
 	if s.Type == source.TypeIdleSession && s.RunningUS == 0 {
 		// An idle transaction runs nothing; how long it has held its snapshot and locks open
 		// is what makes it the one to look at.
-		if us, ok := num(doc, "transaction", "timeOpenMicros"); ok {
+		if us, ok := amount(doc, "transaction", "timeOpenMicros"); ok {
 			s.RunningUS = us
 		}
 	}
@@ -325,6 +325,36 @@ func num(doc bson.Raw, path ...string) (int64, bool) {
 		return int64(f), true
 	}
 	return 0, false
+}
+
+// amount is num for quantities such as running times: a double beyond int64 saturates
+// instead of being dropped, so a huge value reads as huge, not as 0.
+func amount(doc bson.Raw, path ...string) (int64, bool) {
+	v, ok := lookup(doc, path...)
+	if !ok || v.Type != bson.TypeDouble {
+		return num(doc, path...)
+	}
+	f := v.Double()
+	switch {
+	case math.IsNaN(f):
+		return 0, false
+	case f >= math.MaxInt64:
+		return math.MaxInt64, true
+	case f <= math.MinInt64:
+		return math.MinInt64, true
+	}
+	return int64(f), true
+}
+
+// saturatingMul is a*b clamped to int64 (b > 0).
+func saturatingMul(a, b int64) int64 {
+	switch {
+	case a > math.MaxInt64/b:
+		return math.MaxInt64
+	case a < math.MinInt64/b:
+		return math.MinInt64
+	}
+	return a * b
 }
 
 func boolOK(doc bson.Raw, path ...string) (bool, bool) {

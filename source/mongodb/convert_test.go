@@ -2,6 +2,7 @@ package mongodb
 
 import (
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -89,7 +90,7 @@ func TestConvertExamples(t *testing.T) {
 		}, `"$set"`, true},
 		{"k_hostile.json", source.Session{
 			// Wrong types everywhere: nothing panics, odd values are dropped, text is cleaned.
-			ID: "conn0", Type: "op", Active: true, Host: "evil\uFFFDhost:1", Desc: "conn\uFFFD9", App: "apptxt",
+			ID: "conn0", Type: "op", Active: true, Host: "evil\uFFFDhost:1", Desc: "conn\uFFFD9", App: "app\uFFFDtxt",
 			NumYields: 2, Msg: "Index Build 50%",
 		}, `[1,2,3]`, true},
 	}
@@ -253,4 +254,40 @@ func FuzzConvert(f *testing.F) {
 		_ = decodeClients([]bson.Raw{doc})
 		_ = decodeServer(doc)
 	})
+}
+
+// Running times saturate: a huge value of any numeric type reads as huge (it shows as >100y),
+// never as 0 or negative; a negative one is clamped to 0.
+func TestConvertRunningSaturates(t *testing.T) {
+	tests := []struct {
+		name  string
+		field bson.E
+		want  int64
+	}{
+		{"micros int64 max", bson.E{Key: "microsecs_running", Value: int64(math.MaxInt64)}, math.MaxInt64},
+		{"micros huge double", bson.E{Key: "microsecs_running", Value: 1e30}, math.MaxInt64},
+		{"micros double", bson.E{Key: "microsecs_running", Value: 2.5e6}, 2_500_000},
+		{"micros negative", bson.E{Key: "microsecs_running", Value: int64(-7)}, 0},
+		{"micros NaN", bson.E{Key: "microsecs_running", Value: math.NaN()}, 0},
+		{"secs", bson.E{Key: "secs_running", Value: int32(3)}, 3_000_000},
+		{"secs overflowing micros", bson.E{Key: "secs_running", Value: int64(math.MaxInt64 / 1000)}, math.MaxInt64},
+		{"secs huge double", bson.E{Key: "secs_running", Value: 1e300}, math.MaxInt64},
+		{"secs very negative", bson.E{Key: "secs_running", Value: int64(math.MinInt64)}, 0},
+	}
+	for _, tt := range tests {
+		raw, _ := bson.Marshal(bson.D{{Key: "type", Value: "op"}, {Key: "active", Value: true}, {Key: "opid", Value: int32(1)}, tt.field})
+		s := convert(raw)
+		if s.RunningUS != tt.want {
+			t.Errorf("%s: RunningUS = %d, want %d", tt.name, s.RunningUS, tt.want)
+		}
+		if tt.want > 0 && s.Running() <= 0 {
+			t.Errorf("%s: Running() = %v", tt.name, s.Running())
+		}
+	}
+	// An idle transaction's open time saturates the same way.
+	raw, _ := bson.Marshal(bson.D{{Key: "type", Value: "idleSession"}, {Key: "active", Value: false},
+		{Key: "transaction", Value: bson.D{{Key: "timeOpenMicros", Value: 1e25}}}})
+	if s := convert(raw); s.RunningUS != math.MaxInt64 {
+		t.Errorf("idle transaction: RunningUS = %d, want saturated", s.RunningUS)
+	}
 }

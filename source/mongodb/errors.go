@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"strings"
 
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -90,7 +89,7 @@ func lastServerError(err error) string {
 // the whole rejected command) adds nothing the user can act on. The driver's error stays
 // reachable with errors.Is/As.
 func (s *Source) brief(err error, format string, args ...any) error {
-	return &redactedError{msg: scrub(fmt.Sprintf(format, args...), s.secrets), err: err}
+	return &redactedError{msg: Scrub(fmt.Sprintf(format, args...), s.secrets), err: err}
 }
 
 // redactedError hides secrets from a message while keeping the chain for errors.Is/As.
@@ -107,119 +106,11 @@ func (s *Source) redact(err error) error {
 	if err == nil {
 		return nil
 	}
-	return &redactedError{msg: scrub(err.Error(), s.secrets), err: err}
+	return &redactedError{msg: Scrub(err.Error(), s.secrets), err: err}
 }
 
-func scrub(msg string, secrets []string) string {
-	for _, sec := range secrets {
-		msg = strings.ReplaceAll(msg, sec, "***")
-	}
-	return msg
-}
-
-// secretParams are URI options whose values are secrets.
-var secretParams = []string{"tlscertificatekeyfilepassword", "sslclientcertificatekeypassword", "authmechanismproperties"}
-
-// MaskURI returns uri with the password and secret options replaced by "***":
-// "mongodb://app:s3cret@db1/" → "mongodb://app:***@db1/". It never fails: input it cannot
-// parse is masked from the first ':' after the scheme up to the last '@'.
-func MaskURI(uri string) string {
-	scheme, rest, ok := strings.Cut(uri, "://")
-	if !ok {
-		return maskQuery(uri)
-	}
-	user, _, hasPass, at := splitUserinfo(rest)
-	if at >= 0 {
-		ui := user
-		if hasPass {
-			ui += ":***"
-		}
-		rest = ui + "@" + rest[at+1:]
-	}
-	return scheme + "://" + maskQuery(rest)
-}
-
-// splitUserinfo finds "user[:password]@" at the start of the part after the scheme. at is the
-// index of the '@' ending it, or -1. The '@' is the last one before the path or query, or, when
-// the password itself contains '/', the last one before the query.
-func splitUserinfo(rest string) (user, pass string, hasPass bool, at int) {
-	end := strings.IndexAny(rest, "/?")
-	if end < 0 {
-		end = len(rest)
-	}
-	at = strings.LastIndex(rest[:end], "@")
-	if at < 0 {
-		q := strings.Index(rest, "?")
-		if q < 0 {
-			q = len(rest)
-		}
-		at = strings.LastIndex(rest[:q], "@")
-	}
-	if at < 0 {
-		return "", "", false, -1
-	}
-	user, pass, hasPass = strings.Cut(rest[:at], ":")
-	return user, pass, hasPass, at
-}
-
-func maskQuery(s string) string {
-	base, query, ok := strings.Cut(s, "?")
-	if !ok {
-		return s
-	}
-	parts := strings.Split(query, "&")
-	for i, p := range parts {
-		k, _, hasV := strings.Cut(p, "=")
-		if hasV && isSecretParam(k) {
-			parts[i] = k + "=***"
-		}
-	}
-	return base + "?" + strings.Join(parts, "&")
-}
-
-func isSecretParam(k string) bool {
-	k = strings.ToLower(k)
-	for _, p := range secretParams {
-		if k == p {
-			return true
-		}
-	}
-	return false
-}
-
-// uriSecrets returns the URI's user name and every secret in it (raw and percent-decoded),
-// for scrubbing error messages. Secrets shorter than 3 bytes are not scrubbed: replacing them
-// would garble every message while hiding next to nothing.
-func uriSecrets(uri string) (user string, secrets []string) {
-	add := func(v string) {
-		for _, s := range []string{v, unescape(v)} {
-			if len(s) >= 3 {
-				secrets = append(secrets, s)
-			}
-		}
-	}
-	if _, rest, ok := strings.Cut(uri, "://"); ok {
-		u, pass, hasPass, at := splitUserinfo(rest)
-		if at >= 0 {
-			user = unescape(u)
-			if hasPass {
-				add(pass)
-			}
-		}
-	}
-	if _, query, ok := strings.Cut(uri, "?"); ok {
-		for _, p := range strings.Split(query, "&") {
-			if k, v, ok := strings.Cut(p, "="); ok && isSecretParam(k) {
-				add(v)
-			}
-		}
-	}
-	return user, secrets
-}
-
-func unescape(s string) string {
-	if u, err := url.PathUnescape(s); err == nil {
-		return u
-	}
-	return s
+// invalidURI is the error for a URI the driver rejects; the driver's reason may quote
+// pieces of the password, which are removed too.
+func (s *Source) invalidURI(err error) error {
+	return &redactedError{msg: scrubQuoted(fmt.Sprintf("invalid MongoDB URI %s: %v", s.target, err), s.secrets), err: err}
 }

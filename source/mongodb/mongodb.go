@@ -114,7 +114,7 @@ func Open(ctx context.Context, cfg Config) (*Source, error) {
 
 	opts := options.Client().ApplyURI(cfg.URI)
 	if err := opts.Validate(); err != nil {
-		return nil, s.redact(fmt.Errorf("invalid MongoDB URI %s: %w", s.target, err))
+		return nil, s.invalidURI(err)
 	}
 	if a := opts.Auth; a != nil && a.Username != "" {
 		src := a.AuthSource

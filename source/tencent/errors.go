@@ -88,22 +88,24 @@ func classify(err error, action, instance, region string) *APIError {
 	if errors.As(err, &ae) {
 		return ae
 	}
+	// The texts stay raw here: redact removes the secrets first, then cleans and cuts them
+	// (a secret cut in two would no longer match).
 	e := &APIError{Action: action, cause: err}
 	var sdk *tcerr.TencentCloudSDKError
 	if errors.As(err, &sdk) {
-		e.Code = source.Clean(sdk.Code)
-		e.Message = cleanMessage(sdk.Message)
-		e.RequestID = source.Clean(sdk.RequestId)
+		e.Code = sdk.Code
+		e.Message = sdk.Message
+		e.RequestID = sdk.RequestId
 	} else {
 		e.Code = "ClientError"
-		e.Message = cleanMessage(err.Error())
+		e.Message = err.Error()
 	}
 	e.kind, e.Hint = explain(e.Code, action, instance, region)
 	if e.Code == "ClientError.NetworkError" || e.Code == "ClientError" {
 		// The SDK's message is a generic "Fail to get response"; the cause says why.
 		if sdk != nil {
 			if c := sdk.Unwrap(); c != nil {
-				e.Message = cleanMessage(c.Error())
+				e.Message = c.Error()
 			}
 		}
 	}
@@ -114,7 +116,8 @@ func classify(err error, action, instance, region string) *APIError {
 var authHeader = regexp.MustCompile(`(?i)(Credential=|Signature=|X-TC-Token[":\s]+)[^\s,"]+`)
 
 // redact removes the credentials from what an endpoint sent back: a proxy or a wrong
-// --endpoint may echo the request, Authorization header and X-TC-Token included.
+// --endpoint may echo the request, Authorization header and X-TC-Token included. Then it
+// cleans the texts and bounds the message.
 func (s *Source) redact(e *APIError) *APIError {
 	clean := func(v string) string {
 		for _, sec := range s.secrets {
@@ -122,9 +125,9 @@ func (s *Source) redact(e *APIError) *APIError {
 				v = strings.ReplaceAll(v, sec, "***")
 			}
 		}
-		return authHeader.ReplaceAllString(v, "${1}***")
+		return source.Clean(authHeader.ReplaceAllString(v, "${1}***"))
 	}
-	e.Code, e.Message, e.RequestID = clean(e.Code), clean(e.Message), clean(e.RequestID)
+	e.Code, e.Message, e.RequestID = clean(e.Code), cutMessage(clean(e.Message)), clean(e.RequestID)
 	if s.credFile != "" && errors.Is(e, ErrAuth) && !strings.Contains(e.Hint, s.credFile) {
 		// The hints name the environment variables; these credentials came from a file.
 		e.Hint += " (the credentials were read from " + source.Clean(s.credFile) + ")"
@@ -132,8 +135,7 @@ func (s *Source) redact(e *APIError) *APIError {
 	return e
 }
 
-func cleanMessage(s string) string {
-	s = source.Clean(s)
+func cutMessage(s string) string {
 	if len(s) > maxMessage {
 		s = strings.ToValidUTF8(s[:maxMessage], "") + "…"
 	}

@@ -43,7 +43,7 @@ func TestToSessionCleansAndKeepsRaw(t *testing.T) {
 		NodeName: str("10.0.0.1:7017:1\u202e"), State: str("Primary"), MicrosecsRunning: &us,
 		Query: str(`{"find":"orders"}`), Operation: str("not json")}
 	s := toSession(op)
-	if s.ID != "cmgo-a_0/10.0.0.1:7017:1/9007199254740993" || s.NS != "shop.\uFFFDorders" || s.Host != "10.0.0.1:7017:1" ||
+	if s.ID != "cmgo-a_0/10.0.0.1:7017:1\uFFFD/9007199254740993" || s.NS != "shop.\uFFFDorders" || s.Host != "10.0.0.1:7017:1\uFFFD" ||
 		s.Desc != "primary" || s.Op != "Query" || s.RunningUS != 2500000 || s.Type != source.TypeOp || !s.Active {
 		t.Errorf("session = %+v", s)
 	}
