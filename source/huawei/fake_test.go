@@ -130,7 +130,7 @@ func newEnv(t *testing.T, fake *fakeBackend, opts ...envOpt) *env {
 	eo := huaweiapi.Options{AK: "TESTAK0123456789ABCD", SK: "test-secret-key-value-0123456789", Token: "test-iam-token-value-0123456789",
 		ProjectID: "0123456789abcdef0123456789abcdef", InstanceID: "abcdef0123456789abcdef0123456789in02", Rate: -1}
 	cfg := Config{Region: "cn-north-4", ProjectID: eo.ProjectID, InstanceID: eo.InstanceID,
-		Credentials: Credentials{AK: eo.AK, SK: eo.SK}, Timeout: 2 * time.Second}
+		Credentials: Credentials{AK: eo.AK, SK: eo.SK}, Timeout: 30 * time.Second} // a guard: loopback answers at once
 	for _, o := range opts {
 		o(&eo, &cfg)
 	}
