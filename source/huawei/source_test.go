@@ -455,10 +455,14 @@ func TestTimeoutsAndCancellation(t *testing.T) {
 	}
 
 	// Cancelled while the request is in flight; the request timeout (1 min) would not end it.
-	ctx, cancel := context.WithCancel(context.Background())
 	<-arrived
+	src, err = New(Config{Region: "cn-north-4", ProjectID: "p1", InstanceID: "i1", Endpoint: hs.URL,
+		Credentials: Credentials{Token: "tok"}, Timeout: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
 	go func() { <-arrived; cancel() }()
-	src.c.timeout = time.Minute
 	_, err = src.Snapshot(ctx, source.Query{})
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled: err = %v", err)

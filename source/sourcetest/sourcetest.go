@@ -404,7 +404,7 @@ func (r *runner) filters(t *testing.T) {
 					t.Errorf("session %q does not match %q: %+v", s.ID, text, *s)
 				}
 				// A short operation may live only between the snapshots around it; one that
-				// had started before them and is still running spans before.
+				// was already running when before was read must be in before.
 				if !known[s.ID] && s.Running() > span {
 					t.Errorf("session %q is not in the unfiltered snapshots around it although it ran for %v", s.ID, s.Running())
 				}
