@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 	"unicode"
+
+	"github.com/currentop/currentop/source"
 )
 
 // TestEndToEnd builds the binary and drives `currentop --demo` under tmux the way a person
@@ -414,12 +416,17 @@ func (e *e2e) openDetail() {
 	}
 }
 
-// killOne selects a COLLSCAN operation that has run for more than 1 s but less than 4 s (all
-// of the workload's COLLSCANs hold for 5 s or more, so it is still running when the kill
-// arrives), kills it through the dialog and checks its ID leaves the sessions pane.
+// killOne selects a COLLSCAN operation that has run for more than 1 s but less than 4 s (the
+// workload's COLLSCANs hold for 5 s or more, so it is likely to be still running when the kill
+// arrives), kills it through the dialog and checks its ID leaves the sessions pane. On a busy
+// machine the operation may still end on its own first: the row goes before k arrives (no
+// dialog), or the kill finds it already gone. Either way another one is tried.
 func (e *e2e) killOne() string {
 	e.t.Helper()
 	for attempt := 1; ; attempt++ {
+		if attempt > 100 {
+			e.t.Fatalf("no COLLSCAN operation killed in %d tries; screen:\n%s", attempt-1, e.capture())
+		}
 		// The youngest row is last in RUNNING▼ order. It may end between two screens, and a
 		// picked row that ends leaves nothing selected: then pick again.
 		e.send("G")
@@ -428,16 +435,10 @@ func (e *e2e) killOne() string {
 			return ok && strings.Contains(r.line, "COLLSCAN")
 		})
 		if !ok {
-			if attempt == 100 {
-				e.t.Fatalf("no selected COLLSCAN row after %d tries; screen:\n%s", attempt, s)
-			}
 			continue
 		}
 		sel, _ := selectedRow(s)
 		if sel.running >= 4*time.Second {
-			if attempt == 100 {
-				e.t.Fatalf("no COLLSCAN operation younger than 4s in 10s; screen:\n%s", s)
-			}
 			time.Sleep(100 * time.Millisecond)
 			continue
 		}
@@ -446,14 +447,27 @@ func (e *e2e) killOne() string {
 		// dialog; their last characters (the opid) identify them.
 		tail := idTail(sel.id)
 		rowRe := regexp.MustCompile(`│ \S*` + regexp.QuoteMeta(tail) + ` +` + regexp.QuoteMeta(sel.op) + ` `)
-		e.waitFor("the kill dialog listing session "+sel.id, 5*time.Second, func(s string) bool {
+		s, ok = e.poll(10*time.Second, func(s string) bool {
 			return strings.Contains(s, "Kill 1 operation?") && rowRe.MatchString(s) && strings.Contains(s, "y kill")
 		})
+		if !ok {
+			if strings.Contains(statusLine(s), "no longer listed") {
+				e.t.Logf("session %s ended before k arrived; trying another", sel.id)
+				continue
+			}
+			e.t.Fatalf("timed out waiting for the kill dialog listing session %s; last screen:\n%s", sel.id, s)
+		}
 		e.send("y")
-		e.waitFor("the status line reporting "+sel.id+" killed", 10*time.Second, func(s string) bool {
+		s = e.waitFor("the status line reporting the kill of "+sel.id, 30*time.Second, func(s string) bool {
 			st := statusLine(s)
-			return strings.HasPrefix(st, "kill: ") && strings.Contains(st, tail+" killed")
+			return strings.HasPrefix(st, "kill: ") && strings.Contains(st, tail+" ")
 		})
+		if st := statusLine(s); strings.Contains(st, tail+" "+string(source.KillAlreadyGone)) {
+			e.t.Logf("session %s ended on its own before the kill arrived; trying another", sel.id)
+			continue
+		} else if !strings.Contains(st, tail+" "+string(source.KillGone)) {
+			e.t.Fatalf("kill of session %s: %q; screen:\n%s", sel.id, st, s)
+		}
 		e.waitFor("session "+sel.id+" gone from the sessions pane", 10*time.Second, func(s string) bool {
 			_, ok := sessionRows(s)
 			return ok && !rowWithID(s, sel.id) && !strings.Contains(s, "Kill 1 operation?")

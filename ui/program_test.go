@@ -38,7 +38,7 @@ func TestProgramRunsAndQuits(t *testing.T) {
 	inR, inW := io.Pipe()
 	defer inW.Close()
 	var out syncBuffer
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // guards, not budgets
 	defer cancel()
 	p := tea.NewProgram(New(Options{Source: src}), tea.WithContext(ctx), tea.WithInput(inR), tea.WithOutput(&out),
 		tea.WithWindowSize(100, 30), tea.WithEnvironment([]string{"TERM=xterm-256color"}), tea.WithoutSignals())
@@ -47,7 +47,7 @@ func TestProgramRunsAndQuits(t *testing.T) {
 		_, err := p.Run()
 		done <- err
 	}()
-	deadline := time.After(5 * time.Second)
+	deadline := time.After(30 * time.Second)
 	for !strings.Contains(out.String(), "shop.orders") {
 		select {
 		case <-deadline:
@@ -63,7 +63,7 @@ func TestProgramRunsAndQuits(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Run: %v", err)
 		}
-	case <-time.After(5 * time.Second):
+	case <-time.After(30 * time.Second):
 		t.Fatal("q did not end the program")
 	}
 }

@@ -59,7 +59,8 @@ type Options struct {
 	// CacheTTL reuses a backend snapshot for the pages after the first of a listing, and for
 	// connection statistics and instance details (default 2 s).
 	CacheTTL time.Duration
-	// Now is the emulator's clock (default time.Now).
+	// Now is the emulator's clock (default time.Now): the signature's date, the rate limits
+	// and the cache follow it.
 	Now func() time.Time
 }
 
@@ -220,7 +221,7 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusUnauthorized, "APIGW.0301", why)
 		return
 	}
-	if !e.limiters[action].Allow() {
+	if !e.limiters[action].AllowN(e.now(), 1) {
 		writeError(w, http.StatusTooManyRequests, "APIGW.0308",
 			fmt.Sprintf("The throttling threshold has been reached: policy user over ratelimit,limit:%v,time:1 second", e.opts.Rate))
 		return
@@ -293,7 +294,7 @@ func (e *Emulator) snapshot(ctx context.Context, b source.Source, fresh bool) (*
 	e.mu.Lock()
 	c, ok := e.cache[b]
 	e.mu.Unlock()
-	if ok && !fresh && time.Since(c.at) < e.opts.CacheTTL {
+	if ok && !fresh && e.now().Sub(c.at) < e.opts.CacheTTL {
 		return c.snap, nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
@@ -303,7 +304,7 @@ func (e *Emulator) snapshot(ctx context.Context, b source.Source, fresh bool) (*
 		return nil, err
 	}
 	e.mu.Lock()
-	e.cache[b] = cached{snap: snap, at: time.Now()}
+	e.cache[b] = cached{snap: snap, at: e.now()}
 	e.mu.Unlock()
 	return snap, nil
 }

@@ -92,7 +92,7 @@ func TestAuth(t *testing.T) {
 		}
 	})
 
-	done := runHeld(app, "orders", bson.D{{Key: "holdMS", Value: 5000}})
+	done := runHeld(app, "orders", bson.D{{Key: "holdMS", Value: 600000}})
 	held := waitOp(t, mon, bson.D{{Key: "allUsers", Value: true}}, nsIs("shop.orders"))
 
 	t.Run("own ops only", func(t *testing.T) {
@@ -131,7 +131,7 @@ func TestAuth(t *testing.T) {
 	})
 
 	t.Run("own op kill without killop", func(t *testing.T) {
-		done := runHeld(app, "orders", bson.D{{Key: "holdMS", Value: 5000}})
+		done := runHeld(app, "orders", bson.D{{Key: "holdMS", Value: 600000}})
 		d := waitOp(t, app, bson.D{}, nsIs("shop.orders"))
 		if err := app.Database("admin").RunCommand(ctx, bson.D{{Key: "killOp", Value: 1}, {Key: "op", Value: d.Lookup("opid").Int32()}}).Err(); err != nil {
 			t.Fatalf("killing an own op: %v", err)

@@ -84,7 +84,7 @@ func TestIdleSessionsAndCursors(t *testing.T) {
 func TestCurrentOpCommand(t *testing.T) {
 	s := startServer(t, Options{})
 	cl := connect(t, s.URI(), nil)
-	done := runHeld(cl, "orders", bson.D{{Key: "holdMS", Value: 2000}})
+	done := runHeld(cl, "orders", bson.D{{Key: "holdMS", Value: 600000}}) // ended by the kill below
 	defer func() { <-done }()
 	waitOp(t, cl, bson.D{}, nsIs("shop.orders"))
 	res, err := cl.Database("admin").RunCommand(ctxT(t), bson.D{{Key: "currentOp", Value: 1}, {Key: "ns", Value: "shop.orders"}}).Raw()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -94,31 +95,34 @@ func TestAwaitableHelloDoesNotBusyLoop(t *testing.T) {
 	if err := cl.Ping(ctxT(t), nil); err != nil {
 		t.Fatal(err)
 	}
-	start := s.hellos.Load()
-	time.Sleep(1500 * time.Millisecond)
-	n := s.hellos.Load() - start
-	// Monitor (streaming, one reply per 500 ms) + RTT monitor (one hello per 500 ms): about 6.
-	if n < 2 || n > 12 {
-		t.Fatalf("%d hello replies in 1.5 s with a 500 ms heartbeat; want 2..12 (a busy loop sends thousands)", n)
+	// The streaming monitor gets one reply per 500 ms and the RTT monitor sends one hello per
+	// 500 ms, so at most two replies come in each 500 ms after the first two: eight replies
+	// take at least 500 ms even with a few handshake hellos among them (a busy loop sends
+	// thousands at once). A slow machine only makes them take longer.
+	const want = 8
+	start, began := s.hellos.Load(), time.Now()
+	waitFor(t, "hello replies", func() bool { return s.hellos.Load()-start >= want })
+	if el := time.Since(began); el < 500*time.Millisecond {
+		t.Fatalf("%d hello replies in %v with a 500 ms heartbeat: the awaitable hello does not wait", s.hellos.Load()-start, el)
 	}
-	// The parked hello shows as an active command op, and serverStatus counts it.
-	var ss bson.Raw
-	ss, err := cl.Database("admin").RunCommand(ctxT(t), bson.D{{Key: "serverStatus", Value: 1}}).Raw()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := ss.Lookup("connections", "awaitingTopologyChanges").Int32(); got < 1 {
-		t.Errorf("awaitingTopologyChanges = %d, want >= 1", got)
-	}
-	var sawHello bool
-	for _, d := range currentOp(t, cl, bson.D{}) {
-		if _, ok := d.Lookup("command", "topologyVersion").DocumentOK(); ok {
-			sawHello = str(d, "ns") == "admin.$cmd" && d.Lookup("op").StringValue() == "command"
+	// The parked hello shows as an active command op, and serverStatus counts it (between two
+	// streamed replies it is briefly not parked: look again).
+	waitFor(t, "awaitingTopologyChanges >= 1 in serverStatus", func() bool {
+		ss, err := cl.Database("admin").RunCommand(ctxT(t), bson.D{{Key: "serverStatus", Value: 1}}).Raw()
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	if !sawHello {
-		t.Error("no awaitable hello op (op command, ns admin.$cmd) in $currentOp")
-	}
+		return ss.Lookup("connections", "awaitingTopologyChanges").Int32() >= 1
+	})
+	waitFor(t, "an awaitable hello op (op command, ns admin.$cmd) in $currentOp", func() bool {
+		for _, d := range currentOp(t, cl, bson.D{}) {
+			if _, ok := d.Lookup("command", "topologyVersion").DocumentOK(); ok &&
+				str(d, "ns") == "admin.$cmd" && d.Lookup("op").StringValue() == "command" {
+				return true
+			}
+		}
+		return false
+	})
 }
 
 func TestCurrentOpOwnAggregate(t *testing.T) {
@@ -206,7 +210,7 @@ func TestCurrentOpOwnAggregate(t *testing.T) {
 func runHeld(cl *mongo.Client, coll string, sim bson.D) <-chan error {
 	done := make(chan error, 1)
 	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), guard)
 		defer cancel()
 		c, err := cl.Database("shop").Collection(coll).Find(ctx, bson.D{{Key: "status", Value: "pending"}},
 			options.Find().SetComment(bson.D{{Key: "sim", Value: sim}}))
@@ -218,20 +222,20 @@ func runHeld(cl *mongo.Client, coll string, sim bson.D) <-chan error {
 	return done
 }
 
-// waitOp polls $currentOp until an op on ns shows up.
+// waitOp polls $currentOp until an op that match accepts shows up.
 func waitOp(t *testing.T, cl *mongo.Client, opts bson.D, match func(bson.Raw) bool) bson.Raw {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) {
+	var found bson.Raw
+	waitFor(t, "the operation in $currentOp", func() bool {
 		for _, d := range currentOp(t, cl, opts) {
 			if match(d) {
-				return d
+				found = d
+				return true
 			}
 		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	t.Fatal("operation never appeared in $currentOp")
-	return nil
+		return false
+	})
+	return found
 }
 
 func nsIs(ns string) func(bson.Raw) bool {
@@ -242,7 +246,8 @@ func TestHeldOpVisibleAndKilled(t *testing.T) {
 	s := startServer(t, Options{})
 	app := connect(t, s.URI(), func(o *options.ClientOptions) { o.SetAppName("orders-api") })
 	mon := connect(t, s.URI(), nil)
-	done := runHeld(app, "orders", bson.D{{Key: "holdMS", Value: 5000}, {Key: "planSummary", Value: "COLLSCAN"}})
+	// Held far longer than the test needs: the kill ends it, never the clock.
+	done := runHeld(app, "orders", bson.D{{Key: "holdMS", Value: 600000}, {Key: "planSummary", Value: "COLLSCAN"}})
 	first := waitOp(t, mon, bson.D{}, nsIs("shop.orders"))
 	time.Sleep(60 * time.Millisecond)
 	second := waitOp(t, mon, bson.D{}, nsIs("shop.orders"))
@@ -294,7 +299,7 @@ func TestHeldOpVisibleAndKilled(t *testing.T) {
 		if code := commandCode(err); code != 11601 {
 			t.Fatalf("held find ended with %v (code %d), want 11601 Interrupted", err, code)
 		}
-	case <-time.After(2 * time.Second):
+	case <-time.After(guard):
 		t.Fatal("killed op did not end")
 	}
 	for _, d := range currentOp(t, mon, bson.D{}) {
@@ -322,19 +327,17 @@ func TestHoldIndexBuildAndLockWait(t *testing.T) {
 	cl := connect(t, s.URI(), nil)
 	mon := connect(t, s.URI(), nil)
 	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
+		ctx := t.Context() // the ops are held until the test ends
 		_ = cl.Database("shop").RunCommand(ctx, bson.D{
 			{Key: "createIndexes", Value: "orders"},
 			{Key: "indexes", Value: bson.A{bson.D{{Key: "key", Value: bson.D{{Key: "status", Value: 1}}}, {Key: "name", Value: "status_1"}}}},
-			{Key: "comment", Value: bson.D{{Key: "sim", Value: bson.D{{Key: "holdMS", Value: 1000}, {Key: "msg", Value: "Index Build: scanning collection"}, {Key: "progressTotal", Value: 15116380}}}}},
+			{Key: "comment", Value: bson.D{{Key: "sim", Value: bson.D{{Key: "holdMS", Value: 600000}, {Key: "msg", Value: "Index Build: scanning collection"}, {Key: "progressTotal", Value: 15116380}}}}},
 		}).Err()
 	}()
 	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
+		ctx := t.Context() // the ops are held until the test ends
 		_, _ = cl.Database("shop").Collection("stock").UpdateOne(ctx, bson.D{{Key: "sku", Value: 1}}, bson.D{{Key: "$inc", Value: bson.D{{Key: "n", Value: 1}}}},
-			options.UpdateOne().SetComment(bson.D{{Key: "sim", Value: bson.D{{Key: "holdMS", Value: 1000}, {Key: "waitingForLock", Value: true}}}}))
+			options.UpdateOne().SetComment(bson.D{{Key: "sim", Value: bson.D{{Key: "holdMS", Value: 600000}, {Key: "waitingForLock", Value: true}}}}))
 	}()
 	ib1 := waitOp(t, mon, bson.D{}, nsIs("shop.orders"))
 	time.Sleep(100 * time.Millisecond)
@@ -380,12 +383,14 @@ func TestServerStatusCounts(t *testing.T) {
 	if err := cl.Ping(ctxT(t), nil); err != nil {
 		t.Fatal(err)
 	}
-	settle(t, s)
-	ss, err := cl.Database("admin").RunCommand(ctxT(t), bson.D{{Key: "serverStatus", Value: 1}}).Raw()
-	if err != nil {
-		t.Fatal(err)
-	}
-	real, synth := s.Connections()
+	var ss bson.Raw
+	real := withStableConns(t, s, func() {
+		var err error
+		if ss, err = cl.Database("admin").RunCommand(ctxT(t), bson.D{{Key: "serverStatus", Value: 1}}).Raw(); err != nil {
+			t.Fatal(err)
+		}
+	})
+	_, synth := s.Connections()
 	if synth != 1000 || real < 2 {
 		t.Fatalf("Connections() = %d real, %d synthetic", real, synth)
 	}
@@ -411,9 +416,12 @@ func TestServerStatusCounts(t *testing.T) {
 		{Key: "n", Value: bson.D{{Key: "$sum", Value: 1}}},
 		{Key: "apps", Value: bson.D{{Key: "$addToSet", Value: "$appName"}}},
 	}
-	groups := currentOp(t, cl, bson.D{{Key: "allUsers", Value: true}, {Key: "idleConnections", Value: true}},
-		bson.D{{Key: "$match", Value: bson.D{{Key: "connectionId", Value: bson.D{{Key: "$exists", Value: true}}}}}},
-		bson.D{{Key: "$group", Value: group}})
+	var groups []bson.Raw
+	real = withStableConns(t, s, func() {
+		groups = currentOp(t, cl, bson.D{{Key: "allUsers", Value: true}, {Key: "idleConnections", Value: true}},
+			bson.D{{Key: "$match", Value: bson.D{{Key: "connectionId", Value: bson.D{{Key: "$exists", Value: true}}}}}},
+			bson.D{{Key: "$group", Value: group}})
+	})
 	total := 0
 	drivers := map[string][]string{}
 	for _, g := range groups {
@@ -547,14 +555,29 @@ func TestCurrentOpOptionErrors(t *testing.T) {
 
 func TestDropRefuseDelay(t *testing.T) {
 	s := startServer(t, Options{})
-	cl := connect(t, s.URI(), func(o *options.ClientOptions) { o.SetRetryReads(false).SetRetryWrites(false) })
+	// A polling monitor with a long heartbeat keeps its connection idle: only the next command
+	// can learn of the drop. (A streaming monitor would see its own connection drop first and
+	// clear the pool, and the command would then succeed on a new connection.)
+	cl := connect(t, s.URI(), func(o *options.ClientOptions) {
+		o.SetRetryReads(false).SetRetryWrites(false).
+			SetServerMonitoringMode(options.ServerMonitoringModePoll).SetHeartbeatInterval(time.Hour)
+	})
 	if err := cl.Ping(ctxT(t), nil); err != nil {
 		t.Fatal(err)
 	}
+	s.mu.Lock()
+	var dropped []int32
+	for id := range s.conns {
+		dropped = append(dropped, id)
+	}
+	s.mu.Unlock()
 	s.DropConnections()
 	if err := cl.Database("admin").RunCommand(ctxT(t), bson.D{{Key: "ping", Value: 1}}).Err(); err == nil {
 		t.Error("command after DropConnections succeeded; want a network error")
 	}
+	waitFor(t, "every dropped connection to be gone", func() bool {
+		return !slices.ContainsFunc(dropped, s.isRealConn)
+	})
 
 	s.RefuseConnections(true)
 	fresh, err := mongo.Connect(options.Client().ApplyURI(s.URI()).SetServerSelectionTimeout(300 * time.Millisecond))
@@ -589,7 +612,7 @@ func TestSetNextOpID(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.SetNextOpID(-7)
-	done := runHeld(cl, "orders", bson.D{{Key: "holdMS", Value: 2000}})
+	done := runHeld(cl, "orders", bson.D{{Key: "holdMS", Value: 600000}}) // ended by the kill
 	d := waitOp(t, cl, bson.D{}, nsIs("shop.orders"))
 	if got := d.Lookup("opid").Int32(); got != -7 {
 		t.Fatalf("opid = %d, want the forced -7", got)
@@ -609,7 +632,7 @@ func TestCloseEndsEverything(t *testing.T) {
 		t.Fatal(err)
 	}
 	cl, err := mongo.Connect(options.Client().ApplyURI(s.URI()).SetHeartbeatInterval(500 * time.Millisecond).
-		SetRetryReads(false).SetServerSelectionTimeout(time.Second))
+		SetRetryReads(false).SetServerSelectionTimeout(guard))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -622,13 +645,16 @@ func TestCloseEndsEverything(t *testing.T) {
 	go func() { s.Close(); close(closed) }()
 	select {
 	case <-closed:
-	case <-time.After(3 * time.Second):
+	case <-time.After(guard):
 		t.Fatal("Close did not return: a connection goroutine is stuck")
 	}
 	if err := <-done; err == nil {
 		t.Error("held op succeeded although the server closed")
 	}
-	_ = cl.Disconnect(ctxT(t))
+	// Disconnect would try to reach the closed server to end its sessions: not for long.
+	dctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	_ = cl.Disconnect(dctx)
 	if r, _ := s.Connections(); r != 0 {
 		t.Errorf("%d connections after Close", r)
 	}

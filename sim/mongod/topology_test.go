@@ -3,7 +3,6 @@ package mongod
 import (
 	"strings"
 	"testing"
-	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -60,21 +59,14 @@ func TestReplicaSetInternalActivity(t *testing.T) {
 	}
 	// Compare with a stable real-connection count (the driver may still be opening one).
 	var ss bson.Raw
-	for try := 0; ; try++ {
-		before, _ := s.Connections()
+	real := withStableConns(t, s, func() {
 		var err error
 		if ss, err = cl.Database("admin").RunCommand(ctx, bson.D{{Key: "serverStatus", Value: 1}}).Raw(); err != nil {
 			t.Fatal(err)
 		}
-		after, _ := s.Connections()
-		if before != after && try < 20 {
-			time.Sleep(20 * time.Millisecond)
-			continue
-		}
-		if got := ss.Lookup("connections", "current").Int32(); int(got) != after+4 {
-			t.Errorf("connections.current = %d, want %d real + 4 peer connections", got, after)
-		}
-		break
+	})
+	if got := ss.Lookup("connections", "current").Int32(); int(got) != real+4 {
+		t.Errorf("connections.current = %d, want %d real + 4 peer connections", got, real)
 	}
 	if ss.Lookup("repl", "setName").StringValue() != "rs0" {
 		t.Errorf("serverStatus.repl: %s", ss.Lookup("repl"))
@@ -98,7 +90,7 @@ func TestMongos(t *testing.T) {
 		t.Errorf("serverStatus.process: %v %s", err, ss)
 	}
 
-	done := runHeld(app, "orders", bson.D{{Key: "holdMS", Value: 5000}, {Key: "planSummary", Value: "IXSCAN { customerId: 1 }"}})
+	done := runHeld(app, "orders", bson.D{{Key: "holdMS", Value: 600000}, {Key: "planSummary", Value: "IXSCAN { customerId: 1 }"}})
 	d := waitOp(t, mon, bson.D{{Key: "allUsers", Value: true}}, nsIs("shop.orders"))
 	first, _ := d.IndexErr(0)
 	if first.Key() != "shard" {

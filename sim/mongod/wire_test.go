@@ -115,7 +115,7 @@ func TestParseMessageRejects(t *testing.T) {
 // readReply reads one wire message from the server.
 func readReply(t *testing.T, c net.Conn) (responseTo int32, flags uint32, body bson.Raw) {
 	t.Helper()
-	_ = c.SetReadDeadline(time.Now().Add(3 * time.Second))
+	_ = c.SetReadDeadline(time.Now().Add(guard))
 	b, err := readMessage(c)
 	if err != nil {
 		t.Fatalf("read reply: %v", err)
@@ -180,7 +180,7 @@ func TestRawWire(t *testing.T) {
 		if _, err := g.Write(junk); err != nil {
 			t.Fatal(err)
 		}
-		_ = g.SetReadDeadline(time.Now().Add(3 * time.Second))
+		_ = g.SetReadDeadline(time.Now().Add(guard))
 		// EOF or a reset (unread junk) both mean closed; a timeout means it kept waiting.
 		if _, err := io.ReadAll(g); err != nil {
 			var ne net.Error
@@ -252,14 +252,15 @@ func TestNoGoroutineLeak(t *testing.T) {
 			{Key: "$db", Value: "admin"},
 		}))
 	}
-	time.Sleep(50 * time.Millisecond)
+	waitFor(t, "5 parked hellos", func() bool { return s.connStats().awaiting == 5 })
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range conns {
 		c.Close()
 	}
-	deadline := time.Now().Add(2 * time.Second)
+	// Close waited for the server's goroutines; the runtime may take a moment to retire them.
+	deadline := time.Now().Add(guard)
 	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}

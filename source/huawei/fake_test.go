@@ -70,14 +70,46 @@ func idleConn(id int, client string) source.Session {
 		Host: "rs0-a:27017", Desc: fmt.Sprintf("conn%d", id)}
 }
 
+// fakeClock is a clock that moves only when told to, so that paging budgets and rate limits
+// do not depend on how fast the machine runs the test.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+// newFakeClock starts at the real time, so that request signatures stay within the API's skew.
+func newFakeClock() *fakeClock { return &fakeClock{t: time.Now()} }
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
 // env is a Source talking to an emulator over loopback HTTP.
 type env struct {
-	fake    *fakeBackend
-	emu     *huaweiapi.Emulator
-	src     *Source
-	url     string
-	mu      sync.Mutex
-	queries []string // path?query of each request the emulator received
+	fake  *fakeBackend
+	emu   *huaweiapi.Emulator
+	src   *Source
+	url   string
+	clock *fakeClock // the Source's clock: stands still unless a test moves it
+
+	mu        sync.Mutex
+	queries   []string // path?query of each request the emulator received
+	onRequest func()   // called as each request arrives, before the emulator sees it
+}
+
+// everyRequest calls f as each following request arrives at the emulator.
+func (e *env) everyRequest(f func()) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.onRequest = f
 }
 
 func (e *env) recorded() []string {
@@ -93,10 +125,12 @@ func newEnv(t *testing.T, fake *fakeBackend, opts ...envOpt) *env {
 	if fake == nil {
 		fake = &fakeBackend{version: "8.0.4"}
 	}
+	// No gateway rate limit unless a test asks for one: a throttled retry would change the
+	// number of calls the tests count.
 	eo := huaweiapi.Options{AK: "TESTAK0123456789ABCD", SK: "test-secret-key-value-0123456789", Token: "test-iam-token-value-0123456789",
-		ProjectID: "0123456789abcdef0123456789abcdef", InstanceID: "abcdef0123456789abcdef0123456789in02"}
+		ProjectID: "0123456789abcdef0123456789abcdef", InstanceID: "abcdef0123456789abcdef0123456789in02", Rate: -1}
 	cfg := Config{Region: "cn-north-4", ProjectID: eo.ProjectID, InstanceID: eo.InstanceID,
-		Credentials: Credentials{AK: eo.AK, SK: eo.SK}, Timeout: 2 * time.Second}
+		Credentials: Credentials{AK: eo.AK, SK: eo.SK}, Timeout: 30 * time.Second} // a guard: loopback answers at once
 	for _, o := range opts {
 		o(&eo, &cfg)
 	}
@@ -105,7 +139,11 @@ func newEnv(t *testing.T, fake *fakeBackend, opts ...envOpt) *env {
 	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		e.mu.Lock()
 		e.queries = append(e.queries, r.URL.Path+"?"+r.URL.RawQuery)
+		hook := e.onRequest
 		e.mu.Unlock()
+		if hook != nil {
+			hook()
+		}
 		for k, v := range r.URL.Query() {
 			if len(v) == 0 || v[0] == "" {
 				t.Errorf("request %s sent the empty parameter %q", r.URL.Path, k)
@@ -128,13 +166,16 @@ func newEnv(t *testing.T, fake *fakeBackend, opts ...envOpt) *env {
 		src.c.limiters[k] = newAdaptiveLimiter(1000, 1000)
 	}
 	src.c.backoff, src.c.maxBackoff = 5*time.Millisecond, 20*time.Millisecond
+	// The paging budget follows a clock that stands still: a slow machine reads every page.
+	e.clock = newFakeClock()
+	src.c.now = e.clock.Now
 	e.src = src
 	return e
 }
 
 func mustSnapshot(t *testing.T, s source.Source, q source.Query) *source.Snapshot {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // only a guard against a hang
 	defer cancel()
 	snap, err := s.Snapshot(ctx, q)
 	if err != nil {

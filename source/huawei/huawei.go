@@ -198,10 +198,7 @@ func (s *Source) Snapshot(ctx context.Context, q source.Query) (*source.Snapshot
 	params := pushdown(q.Filter)
 	// The paging budget, within the caller's deadline, shared out between the nodes so that
 	// one node with many sessions cannot leave the others unread.
-	deadline := time.Now().Add(s.budget())
-	if dl, ok := ctx.Deadline(); ok && dl.Before(deadline) {
-		deadline = dl
-	}
+	deadline := s.pagingDeadline(ctx)
 	var (
 		all      []source.Session
 		nodeOf   = map[string]string{}
@@ -216,7 +213,8 @@ func (s *Source) Snapshot(ctx context.Context, q source.Query) (*source.Snapshot
 		capped   bool
 	)
 	for i, n := range nodes {
-		share := time.Now().Add(time.Until(deadline) / time.Duration(len(nodes)-i))
+		now := s.c.now()
+		share := now.Add(deadline.Sub(now) / time.Duration(len(nodes)-i))
 		res, err := s.listSessions(ctx, n, listing{params: params, maxPages: maxPagesPerNode, limit: q.Limit, q: q, deadline: share})
 		if err != nil {
 			if firstErr == nil {
@@ -348,6 +346,16 @@ type listing struct {
 // budget is how long one refresh or kill may spend paging.
 func (s *Source) budget() time.Duration { return 3 * s.cfg.Timeout }
 
+// pagingDeadline is when paging must stop, on the client's clock: after the budget, or
+// before the caller's deadline if that comes first.
+func (s *Source) pagingDeadline(ctx context.Context) time.Time {
+	d := s.budget()
+	if dl, ok := ctx.Deadline(); ok {
+		d = min(d, time.Until(dl))
+	}
+	return s.c.now().Add(d)
+}
+
 // listSessions pages through ListSessions of node n: until l.limit sessions that l.q keeps
 // were read, every session was read, l.maxPages, or l.deadline.
 func (s *Source) listSessions(ctx context.Context, n node, l listing) (nodeResult, error) {
@@ -356,7 +364,7 @@ func (s *Source) listSessions(ctx context.Context, n node, l listing) (nodeResul
 	for page, offset := 0, 0; ; page++ {
 		// A page usually answers well within the request timeout: stop when less than a
 		// quarter of it is left, rather than start a page that would likely be cut off.
-		if page >= l.maxPages || (page > 0 && !l.deadline.IsZero() && time.Until(l.deadline) < s.c.timeout/4) {
+		if page >= l.maxPages || (page > 0 && !l.deadline.IsZero() && l.deadline.Sub(s.c.now()) < s.c.timeout/4) {
 			res.capped = true
 			return res, nil
 		}
@@ -424,7 +432,7 @@ func (s *Source) connStats(ctx context.Context) (*connStatsResponse, error) {
 // failed ListInstances (other than authentication) comes back as warn.
 func (s *Source) nodeList(ctx context.Context) (nodes []node, inst instance, warn, err error) {
 	s.mu.Lock()
-	if !s.nodesAt.IsZero() && time.Since(s.nodesAt) < nodeCacheTTL {
+	if !s.nodesAt.IsZero() && s.c.now().Sub(s.nodesAt) < nodeCacheTTL {
 		nodes, inst, warn = s.nodes, s.instanceOrDefault(), s.lastNodeErr
 		s.mu.Unlock()
 		return nodes, inst, warn, nil
@@ -440,7 +448,7 @@ func (s *Source) nodeList(ctx context.Context) (nodes []node, inst instance, war
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.nodesAt = time.Now()
+	s.nodesAt = s.c.now()
 	if s.cfg.NodeID != "" {
 		one := node{ID: s.cfg.NodeID}
 		s.lastNodeErr = err

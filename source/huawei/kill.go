@@ -244,7 +244,7 @@ func nodeByID(nodes []node, id string) node {
 // readAll reads every session of node n (bounded by killReadPages), keyed by raw ID.
 // complete is false when the node had more sessions than were read.
 func (s *Source) readAll(ctx context.Context, n node) (map[string]source.Session, bool, error) {
-	res, err := s.listSessions(ctx, n, listing{maxPages: killReadPages, q: everything, deadline: time.Now().Add(s.budget())})
+	res, err := s.listSessions(ctx, n, listing{maxPages: killReadPages, q: everything, deadline: s.c.now().Add(s.budget())})
 	if err != nil {
 		return nil, false, err
 	}
@@ -271,7 +271,7 @@ func (s *Source) findOne(ctx context.Context, n node, t source.Session) (source.
 	if t.NS != "" {
 		params.Set("namespace", t.NS)
 	}
-	res, err := s.listSessions(ctx, n, listing{params: params, maxPages: killReadPages, q: everything, deadline: time.Now().Add(s.budget())})
+	res, err := s.listSessions(ctx, n, listing{params: params, maxPages: killReadPages, q: everything, deadline: s.c.now().Add(s.budget())})
 	if err != nil {
 		return source.Session{}, false, err
 	}

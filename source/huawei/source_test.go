@@ -345,8 +345,11 @@ func TestThrottling(t *testing.T) {
 		for i := range 60 {
 			fake.sessions = append(fake.sessions, activeOp(100+i, "10.0.0.1:1"))
 		}
-		// The gateway allows one ListSessions every 20 ms; the client asks faster.
-		e := newEnv(t, fake, func(o *huaweiapi.Options, c *Config) { o.Rate, o.Burst = 50, 1 })
+		// The gateway allows one call per action every 20 ms on its clock, and that clock moves
+		// 8 ms per request: two calls in a row are throttled whatever the machine's speed.
+		api := newFakeClock()
+		e := newEnv(t, fake, func(o *huaweiapi.Options, c *Config) { o.Rate, o.Burst, o.Now = 50, 1, api.Now })
+		e.everyRequest(func() { api.Advance(8 * time.Millisecond) })
 		e.src.c.retries = 10
 		snap := mustSnapshot(t, e.src, source.Query{})
 		if len(snap.Sessions) != 60 {
@@ -367,33 +370,38 @@ func TestThrottling(t *testing.T) {
 		e := newEnv(t, &fakeBackend{}, func(o *huaweiapi.Options, c *Config) { o.Rate, o.Burst = 0.001, 1 })
 		// The first snapshot uses each action's burst of one; then every call is throttled.
 		mustSnapshot(t, e.src, source.Query{})
-		start := time.Now()
+		before := e.emu.Calls("ListSessions")
 		_, err := e.src.Snapshot(context.Background(), source.Query{})
 		var th *ThrottledError
 		if !errors.As(err, &th) {
 			t.Fatalf("err = %v, want a *ThrottledError", err)
 		}
+		// Retries are bounded: the first attempt and e.src.c.retries more, then it gives up.
 		if th.Attempts != e.src.c.retries+1 || th.API.HTTPStatus != 429 || th.API.Code != "APIGW.0308" {
 			t.Errorf("throttled error = %+v", th)
 		}
+		if calls := e.emu.Calls("ListSessions") - before; calls != int64(e.src.c.retries+1) {
+			t.Errorf("ListSessions called %d times, want %d", calls, e.src.c.retries+1)
+		}
 		if !strings.Contains(err.Error(), "throttled") || !strings.Contains(err.Error(), "--interval") {
 			t.Errorf("message %q", err)
-		}
-		if time.Since(start) > 2*time.Second {
-			t.Errorf("gave up after %v: retries must be bounded", time.Since(start))
 		}
 	})
 	t.Run("never waits past the caller's deadline", func(t *testing.T) {
 		e := newEnv(t, &fakeBackend{}, func(o *huaweiapi.Options, c *Config) { o.Rate, o.Burst = 0.001, 1 })
 		mustSnapshot(t, e.src, source.Query{})
 		e.src.c.backoff, e.src.c.maxBackoff = time.Minute, time.Minute
-		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+		// The backoff (1 min) is longer than the deadline (30 s): the client must give up at
+		// once rather than sleep until the deadline passes.
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		start := time.Now()
 		_, err := e.src.Snapshot(ctx, source.Query{})
 		var th *ThrottledError
-		if !errors.As(err, &th) || time.Since(start) > 250*time.Millisecond {
-			t.Errorf("err = %v after %v", err, time.Since(start))
+		if !errors.As(err, &th) || th.Attempts != 1 {
+			t.Errorf("err = %v, want a *ThrottledError after one attempt", err)
+		}
+		if ctx.Err() != nil {
+			t.Errorf("returned only when the deadline had passed: %v", err)
 		}
 	})
 	t.Run("Retry-After is honoured and capped", func(t *testing.T) {
@@ -420,7 +428,9 @@ func TestThrottling(t *testing.T) {
 func TestTimeoutsAndCancellation(t *testing.T) {
 	release := make(chan struct{})
 	defer close(release)
+	arrived := make(chan struct{}, 10)
 	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		arrived <- struct{}{}
 		select {
 		case <-release:
 		case <-r.Context().Done():
@@ -432,22 +442,30 @@ func TestTimeoutsAndCancellation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	start := time.Now()
-	_, err = src.Snapshot(context.Background(), source.Query{})
+	// The caller's deadline is far longer than the request timeout: "no answer" (rather than
+	// "timed out") says that the request timeout ended the call.
+	guard, cancelGuard := context.WithTimeout(context.Background(), time.Minute)
+	defer cancelGuard()
+	_, err = src.Snapshot(guard, source.Query{})
 	if err == nil || !strings.Contains(err.Error(), "no answer") || !strings.Contains(err.Error(), "--timeout") {
 		t.Errorf("err = %v", err)
 	}
-	if d := time.Since(start); d > time.Second {
-		t.Errorf("timeout of 150ms took %v", d)
+	if guard.Err() != nil {
+		t.Errorf("the request timeout of 150ms did not end the call: %v", err)
 	}
 
+	// Cancelled while the request is in flight; the request timeout (1 min) would not end it.
+	<-arrived
+	src, err = New(Config{Region: "cn-north-4", ProjectID: "p1", InstanceID: "i1", Endpoint: hs.URL,
+		Credentials: Credentials{Token: "tok"}, Timeout: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
-	go func() { time.Sleep(50 * time.Millisecond); cancel() }()
-	src.c.timeout = time.Minute
-	start = time.Now()
+	go func() { <-arrived; cancel() }()
 	_, err = src.Snapshot(ctx, source.Query{})
-	if !errors.Is(err, context.Canceled) || time.Since(start) > time.Second {
-		t.Errorf("cancelled: err = %v after %v", err, time.Since(start))
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled: err = %v", err)
 	}
 
 	// Nothing listening: fails at once with advice.
@@ -764,10 +782,13 @@ func TestPushdownKeepsResultsCorrect(t *testing.T) {
 }
 
 func TestSlowAPIShortensTheRefresh(t *testing.T) {
+	// Each page takes 20 s on the client's clock; requests time out after 1 min, so one
+	// refresh may page for 3 min.
+	clock := newFakeClock()
 	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case strings.HasSuffix(r.URL.Path, "/sessions"):
-			time.Sleep(60 * time.Millisecond)
+			clock.Advance(20 * time.Second)
 			off := int(parseInt(r.URL.Query().Get("offset")))
 			var ss []string
 			for i := off; i < off+20 && i < 400; i++ {
@@ -782,17 +803,24 @@ func TestSlowAPIShortensTheRefresh(t *testing.T) {
 	}))
 	defer hs.Close()
 	src, err := New(Config{Region: "cn-north-4", ProjectID: "p1", InstanceID: "i1", Endpoint: hs.URL,
-		Credentials: Credentials{Token: "tok"}, Timeout: 100 * time.Millisecond})
+		Credentials: Credentials{Token: "tok"}, Timeout: time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}
-	start := time.Now()
-	snap := mustSnapshot(t, src, source.Query{})
-	took := time.Since(start)
-	if !snap.Partial || snap.TotalSessions != 400 || len(snap.Sessions) == 0 || len(snap.Sessions) >= 400 {
+	src.c.now = clock.Now
+	start := clock.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute) // longer than the budget
+	defer cancel()
+	snap, err := src.Snapshot(ctx, source.Query{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	took := clock.Now().Sub(start)
+	// 400 sessions are 20 pages, 400 s: paging stops within the budget with what it read.
+	if !snap.Partial || snap.TotalSessions != 400 || len(snap.Sessions) <= PageLimit || len(snap.Sessions) >= 400 {
 		t.Errorf("partial %v total %d read %d", snap.Partial, snap.TotalSessions, len(snap.Sessions))
 	}
-	if took > 3*src.cfg.Timeout+2*src.cfg.Timeout {
+	if took > src.budget() {
 		t.Errorf("refresh took %v, budget %v", took, src.budget())
 	}
 }
@@ -801,13 +829,16 @@ func TestSlowAPIShortensTheRefresh(t *testing.T) {
 // than the first one taking all the time and the others failing.
 func TestBusyNodesShareTheDeadline(t *testing.T) {
 	var pages sync.Map // node → pages read
+	// Each page takes 3 s on the client's clock; the caller gives the refresh 60 s (less than
+	// the budget of 3 × 30 s) and the API has 150 pages per node.
+	clock := newFakeClock()
 	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case strings.HasSuffix(r.URL.Path, "/sessions"):
 			node := strings.Split(r.URL.Path, "/")[4]
 			n, _ := pages.LoadOrStore(node, new(atomic.Int32))
 			n.(*atomic.Int32).Add(1)
-			time.Sleep(40 * time.Millisecond)
+			clock.Advance(3 * time.Second)
 			off := int(parseInt(r.URL.Query().Get("offset")))
 			var ss []string
 			for i := off; i < off+20 && i < 3000; i++ {
@@ -823,24 +854,34 @@ func TestBusyNodesShareTheDeadline(t *testing.T) {
 	}))
 	defer hs.Close()
 	src, err := New(Config{Region: "cn-north-4", ProjectID: "p1", InstanceID: "i1", Endpoint: hs.URL,
-		Credentials: Credentials{Token: "tok"}, Timeout: 2 * time.Second})
+		Credentials: Credentials{Token: "tok"}, Timeout: 30 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for k := range src.c.limiters {
 		src.c.limiters[k] = newAdaptiveLimiter(1000, 1000)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	src.c.now = clock.Now
+	start := clock.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	snap, err := src.Snapshot(ctx, source.Query{})
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Had the first node used the whole deadline, the others would have had one page at most
+	// (the first page of a node is always read) and the refresh would overrun the deadline.
 	for _, node := range []string{"m1", "m2", "m3"} {
-		n, ok := pages.Load(node)
-		if !ok || n.(*atomic.Int32).Load() == 0 {
-			t.Errorf("node %s was not read", node)
+		var read int32
+		if n, ok := pages.Load(node); ok {
+			read = n.(*atomic.Int32).Load()
 		}
+		if read < 2 {
+			t.Errorf("node %s: %d pages read, want a share of the deadline", node, read)
+		}
+	}
+	if took := clock.Now().Sub(start); took > time.Minute {
+		t.Errorf("the refresh took %v of the caller's 1m0s", took)
 	}
 	if strings.Contains(strings.Join(snap.Warnings, " "), "unavailable") {
 		t.Errorf("a node failed: %v", snap.Warnings)

@@ -21,7 +21,7 @@ func TestOwnConnectionsHiddenAfterReconnect(t *testing.T) {
 	for round := 0; round < 3; round++ {
 		srv.DropConnections()
 		var snap *source.Snapshot
-		deadline := time.Now().Add(15 * time.Second)
+		deadline := time.Now().Add(guard)
 		for snap == nil && time.Now().Before(deadline) {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			snap, _ = s.Snapshot(ctx, source.Query{})

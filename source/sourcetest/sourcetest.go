@@ -47,7 +47,7 @@ type Config struct {
 
 // promptly bounds how long a source may take to notice a cancelled context: liveness, not
 // speed (the machine running the suite may be loaded).
-const promptly = 5 * time.Second
+const promptly = 30 * time.Second
 
 // Run runs the conformance suite.
 func Run(t *testing.T, cfg Config) {
@@ -382,8 +382,11 @@ func (r *runner) filters(t *testing.T) {
 			}
 			plain := source.Query{}
 			q := source.Query{Filter: f}
+			start := time.Now()
 			before := r.snapshot(t, plain)
 			filtered := visible(r.snapshot(t, q), q)
+			// An operation older than this was already running when before was read.
+			span := time.Since(start)
 			after := r.snapshot(t, plain)
 
 			known := map[string]bool{}
@@ -400,8 +403,10 @@ func (r *runner) filters(t *testing.T) {
 				if !f.Match(s) {
 					t.Errorf("session %q does not match %q: %+v", s.ID, text, *s)
 				}
-				if !known[s.ID] {
-					t.Errorf("session %q is not in the unfiltered snapshots around it", s.ID)
+				// A short operation may live only between the snapshots around it; one that
+				// was already running when before was read must be in before.
+				if !known[s.ID] && s.Running() > span {
+					t.Errorf("session %q is not in the unfiltered snapshots around it although it ran for %v", s.ID, s.Running())
 				}
 			}
 			// Stable sessions that match before and after must not be lost by a pushdown.
@@ -537,7 +542,7 @@ func (r *runner) kill(t *testing.T) {
 	default:
 		t.Fatalf("kill of %q: %s (%v)", victim.ID, res.Outcome, res.Err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(time.Minute) // only a guard: the kill ends the operation
 	for {
 		after := r.snapshot(t, source.Query{})
 		i := slices.IndexFunc(after.Sessions, func(s source.Session) bool { return s.ID == victim.ID })

@@ -73,6 +73,12 @@ func (f *fake) Snapshot(ctx context.Context, q source.Query) (*source.Snapshot, 
 		if !q.Filter.Empty() {
 			snap.Sessions = snap.Sessions[1:]
 		}
+	case "phantom pushdown":
+		if !q.Filter.Empty() {
+			ghost := snap.Sessions[5]
+			ghost.ID, ghost.RunningUS = "999", int64(time.Hour/time.Microsecond)
+			snap.Sessions = append(snap.Sessions, ghost)
+		}
 	case "idle session active":
 		snap.Sessions[6].Active = true
 	}
@@ -124,6 +130,7 @@ func TestSuiteCatchesBrokenSources(t *testing.T) {
 		{"leaky error", "appears in error"},
 		{"port in client IP", "carries a port"},
 		{"lossy pushdown", "the filtered snapshot lost it"},
+		{"phantom pushdown", "is not in the unfiltered snapshots around it"},
 		{"idle session active", "is marked active"},
 		{"kills anything", "want refused"},
 	}

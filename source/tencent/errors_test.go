@@ -198,7 +198,7 @@ func TestTransportErrors(t *testing.T) {
 			select {
 			case <-hang:
 			case <-r.Context().Done():
-			case <-time.After(5 * time.Second):
+			case <-time.After(time.Minute): // then answers nothing: not a timeout
 			}
 		}, "ClientError.Timeout"},
 		{"html", func(w http.ResponseWriter, r *http.Request) {
@@ -214,19 +214,21 @@ func TestTransportErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := httptest.NewServer(tc.handler)
 			defer srv.Close()
-			src, err := New(Config{InstanceID: "cmgo-abc", Region: "ap-guangzhou", Endpoint: srv.URL, Timeout: 300 * time.Millisecond,
+			// The request timeout ends only the hanging request; the others answer at once,
+			// however slow the machine.
+			timeout := 30 * time.Second
+			if tc.code == "ClientError.Timeout" {
+				timeout = 300 * time.Millisecond
+			}
+			src, err := New(Config{InstanceID: "cmgo-abc", Region: "ap-guangzhou", Endpoint: srv.URL, Timeout: timeout,
 				Credentials: Credentials{SecretID: "AKIDx", SecretKey: "k"}})
 			if err != nil {
 				t.Fatal(err)
 			}
-			start := time.Now()
 			_, err = src.Snapshot(context.Background(), source.Query{})
 			var ae *APIError
 			if !errors.As(err, &ae) || ae.Code != tc.code || !errors.Is(err, ErrNetwork) {
 				t.Fatalf("err = %v, want %s", err, tc.code)
-			}
-			if d := time.Since(start); d > 2*time.Second {
-				t.Errorf("took %v with a 300ms timeout", d)
 			}
 		})
 	}
