@@ -440,20 +440,7 @@ func (m *Model) listed(id string) bool {
 }
 
 // wantType applies the idle and system toggles locally: sources may return a superset.
-func (m *Model) wantType(s *source.Session) bool {
-	if s.Internal && !m.query.System {
-		return false
-	}
-	switch s.Type {
-	case source.TypeIdle:
-		return m.query.IdleConnections
-	case source.TypeIdleSession:
-		return m.query.IdleSessions
-	case source.TypeIdleCursor:
-		return m.query.IdleCursors
-	}
-	return true
-}
+func (m *Model) wantType(s *source.Session) bool { return m.query.Shows(s) }
 
 // queryChanged applies a new query: rows are re-derived from the data at hand at once, and a
 // fetch under a new generation replaces it (an in-flight one is dropped when it lands).

@@ -316,14 +316,8 @@ func (s *Source) Snapshot(ctx context.Context, q source.Query) (*source.Snapshot
 	return snap, nil
 }
 
-// keep applies the query's toggles that the API cannot (as source.Apply does): inactive
-// sessions are idle connections, internal ones are system operations.
-func keep(s *source.Session, q source.Query) bool {
-	if s.Internal && !q.System {
-		return false
-	}
-	return s.Type != source.TypeIdle || q.IdleConnections
-}
+// keep applies the query's toggles that the API cannot (source.Query.Shows).
+func keep(s *source.Session, q source.Query) bool { return q.Shows(s) }
 
 // nodeResult is what reading one node's sessions produced.
 type nodeResult struct {

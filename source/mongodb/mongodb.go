@@ -353,20 +353,7 @@ func (s *Source) Snapshot(ctx context.Context, q source.Query) (*source.Snapshot
 }
 
 // keep applies the query's toggles client-side, whatever the server returned.
-func keep(s source.Session, q source.Query) bool {
-	if s.Internal && !q.System {
-		return false
-	}
-	switch s.Type {
-	case source.TypeIdle:
-		return q.IdleConnections
-	case source.TypeIdleSession:
-		return q.IdleSessions
-	case source.TypeIdleCursor:
-		return q.IdleCursors
-	}
-	return true
-}
+func keep(s source.Session, q source.Query) bool { return q.Shows(&s) }
 
 // idleLocalPipeline lists the idle application connections of a mongos.
 func idleLocalPipeline(q source.Query, me self) bson.A {
