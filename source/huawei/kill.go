@@ -263,7 +263,7 @@ var everything = source.Query{IdleConnections: true, IdleSessions: true, IdleCur
 // the same operation anyway), never empty ones.
 func (s *Source) findOne(ctx context.Context, n node, t source.Session) (source.Session, bool, error) {
 	params := url.Values{}
-	for _, v := range opTypes {
+	for _, v := range source.Ops {
 		if v == t.Op {
 			params.Set("type", v)
 		}
