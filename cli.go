@@ -37,13 +37,6 @@ const envURI = "CURRENTOP_MONGODB_URI"
 
 const defaultURI = "mongodb://localhost:27017"
 
-// The live view's budget for the Huawei API: at most 100 sessions to show per node (or the
-// source's page cap), every 3 s unless --interval says otherwise.
-const (
-	huaweiViewLimit = 100
-	huaweiInterval  = 3 * time.Second
-)
-
 // version is set at build time with -ldflags "-X main.version=…"; otherwise the module
 // version from the build info is used.
 var version = ""
@@ -265,14 +258,12 @@ func execute(ctx context.Context, c config, stdout, stderr io.Writer) error {
 		return once(ctx, src, c, stdout, stderr)
 	default:
 		q, interval := c.query(), c.interval
-		if c.source == "huawei" {
-			// ListSessions pages by 20 with no server-side sort, and the API Gateway throttles:
-			// the live view stops at what it can show and refreshes every few seconds, as the
-			// reference's budget says (filters such as running>1s reach the API once the node
-			// has more than is read). --once reads all it can.
-			q.Limit = huaweiViewLimit
+		if p, ok := src.(source.Pacer); ok {
+			// A provider that limits how often and how much it may be read (Huawei) sets the
+			// live view's pace; --once reads all it can.
+			q.Limit = p.ViewLimit()
 			if !c.intervalSet {
-				interval = huaweiInterval
+				interval = p.DefaultInterval()
 			}
 		}
 		if !term.IsTerminal(os.Stdin.Fd()) || !term.IsTerminal(os.Stdout.Fd()) {

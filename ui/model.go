@@ -310,11 +310,7 @@ func (m *Model) arm(d time.Duration) tea.Cmd {
 // backoff is the delay before retry number n (1-based): the interval doubled per failure,
 // capped at maxBackoff.
 func backoff(interval time.Duration, n int) time.Duration {
-	d := interval
-	for i := 1; i < n && d < maxBackoff; i++ {
-		d *= 2
-	}
-	return min(d, max(maxBackoff, interval))
+	return source.Backoff{Base: interval, Max: maxBackoff}.Delay(n - 1)
 }
 
 func (m *Model) onSnapshot(msg snapshotMsg) tea.Cmd {

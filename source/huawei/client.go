@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
@@ -17,6 +16,8 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/currentop/currentop/source"
 )
 
 // maxResponse bounds what is read from one answer: a ListSessions page of 20 sessions with long
@@ -218,10 +219,7 @@ func (c *client) backoffFor(attempt int, h http.Header) time.Duration {
 	if s, err := strconv.Atoi(strings.TrimSpace(h.Get("Retry-After"))); err == nil && s >= 0 {
 		return min(time.Duration(s)*time.Second, c.maxBackoff)
 	}
-	d := c.backoff << min(attempt-1, 16)
-	d = min(d, c.maxBackoff)
-	jitter := 0.8 + 0.4*rand.Float64()
-	return time.Duration(float64(d) * jitter)
+	return source.Backoff{Base: c.backoff, Max: c.maxBackoff, Jitter: 0.2}.Delay(attempt - 1)
 }
 
 func sleep(ctx context.Context, d time.Duration) error {

@@ -48,7 +48,7 @@ const (
 )
 
 // Source is the Huawei Cloud DDS source. It implements source.Source, source.Killer,
-// source.Lister and io.Closer, and is safe for concurrent use.
+// source.Lister, source.Pacer and io.Closer, and is safe for concurrent use.
 type Source struct {
 	cfg    Config
 	target string
@@ -338,6 +338,21 @@ type listing struct {
 	// left: a slow API shortens a refresh instead of stretching it without bound.
 	deadline time.Time
 }
+
+// The live view's budget for the API: at most 100 sessions to show per node (or the page cap),
+// every 3 s unless the user asks otherwise. ListSessions pages by 20 with no server-side sort,
+// and the API Gateway throttles; filters such as running>1s reach the API once a node has more
+// than is read.
+const (
+	viewLimit       = 100
+	defaultInterval = 3 * time.Second
+)
+
+// DefaultInterval is the live view's refresh interval unless the user chose one (source.Pacer).
+func (s *Source) DefaultInterval() time.Duration { return defaultInterval }
+
+// ViewLimit is how many sessions the live view asks for (source.Pacer).
+func (s *Source) ViewLimit() int { return viewLimit }
 
 // budget is how long one refresh or kill may spend paging.
 func (s *Source) budget() time.Duration { return 3 * s.cfg.Timeout }

@@ -25,6 +25,7 @@ var (
 	_ source.Source = (*Source)(nil)
 	_ source.Killer = (*Source)(nil)
 	_ source.Lister = (*Source)(nil)
+	_ source.Pacer  = (*Source)(nil)
 )
 
 func TestSnapshotMapsSessionsAndClients(t *testing.T) {

@@ -32,7 +32,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"slices"
 	"strings"
 	"sync"
@@ -543,11 +542,5 @@ func sortedKeys(m map[string]bool) []string {
 	return out
 }
 
-// hostOnly strips a port: "10.0.0.7:5123" → "10.0.0.7", "[2001:db8::5]:443" → "2001:db8::5";
-// anything without a port ("2001:db8::5", "10.0.0.7") is returned as is.
-func hostOnly(addr string) string {
-	if h, _, err := net.SplitHostPort(addr); err == nil {
-		return h
-	}
-	return strings.TrimSuffix(strings.TrimPrefix(addr, "["), "]")
-}
+// hostOnly strips a port: "10.0.0.7:5123" → "10.0.0.7", "[2001:db8::5]:443" → "2001:db8::5".
+func hostOnly(addr string) string { return source.HostOf(addr) }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"slices"
 	"sort"
 	"strconv"
@@ -464,7 +463,7 @@ func attribute(clients []source.Client, sessions []source.Session) {
 	}
 	for i := range sessions {
 		s := &sessions[i]
-		c := byIP[hostOf(s.Client)]
+		c := byIP[s.ClientIP()]
 		if c == nil {
 			continue
 		}
@@ -473,12 +472,4 @@ func attribute(clients []source.Client, sessions []source.Session) {
 		}
 		c.Apps, c.Users, c.Drivers = add(c.Apps, s.App), add(c.Users, s.User), add(c.Drivers, s.Driver)
 	}
-}
-
-// hostOf strips the port from "ip:port" or "[v6]:port".
-func hostOf(addr string) string {
-	if h, _, err := net.SplitHostPort(addr); err == nil {
-		return h
-	}
-	return addr
 }
