@@ -195,10 +195,13 @@ func (c *client) once(ctx context.Context, method string, segments []string, que
 		return 0, nil, nil, err
 	}
 	if len(data) > maxResponse {
-		return 0, nil, nil, fmt.Errorf("answer larger than %d MiB", maxResponse>>20)
+		return 0, nil, nil, errTooLarge
 	}
 	return resp.StatusCode, resp.Header, data, nil
 }
+
+// errTooLarge is an answer bigger than maxResponse.
+var errTooLarge = fmt.Errorf("answer larger than %d MiB", maxResponse>>20)
 
 // transportError explains a failure to get any answer.
 func (c *client) transportError(ctx context.Context, action string, err error) error {
@@ -206,11 +209,17 @@ func (c *client) transportError(ctx context.Context, action string, err error) e
 		return fmt.Errorf("huawei: %s: %w", action, ctxErr(ctx, ctx.Err()))
 	}
 	var nerr net.Error
-	if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &nerr) && nerr.Timeout()) {
-		return fmt.Errorf("huawei: %s: no answer from %s within %v: check --endpoint/--region and the network (raise --timeout on a slow link): %w",
-			action, c.base.Host, c.timeout, err)
+	switch {
+	case errors.Is(err, errTooLarge):
+		hint := "the answer is larger than any DDS API answer: check --endpoint"
+		return &source.Error{Kind: source.ErrTooMuch, Hint: hint, Err: fmt.Errorf("huawei: %s: %s: %w", action, hint, err)}
+	case errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &nerr) && nerr.Timeout()):
+		hint := fmt.Sprintf("no answer within %v: check --endpoint/--region and the network (raise --timeout on a slow link)", c.timeout)
+		return &source.Error{Kind: source.ErrTimeout, Hint: hint, Err: fmt.Errorf("huawei: %s: no answer from %s within %v: check --endpoint/--region and the network (raise --timeout on a slow link): %w",
+			action, c.base.Host, c.timeout, err)}
 	}
-	return fmt.Errorf("huawei: %s: cannot reach %s: check --endpoint/--region, the network and any HTTPS_PROXY: %w", action, c.base.Host, err)
+	return &source.Error{Kind: source.ErrUnreachable, Hint: "check --endpoint/--region, the network and any HTTPS_PROXY",
+		Err: fmt.Errorf("huawei: %s: cannot reach %s: check --endpoint/--region, the network and any HTTPS_PROXY: %w", action, c.base.Host, err)}
 }
 
 // backoffFor is the wait before retry number attempt: Retry-After when the server sends one

@@ -202,8 +202,8 @@ func TestAuthenticationErrors(t *testing.T) {
 			e := newEnv(t, nil, func(o *huaweiapi.Options, c *Config) { c.Credentials = tt.creds })
 			_, err := e.src.Snapshot(context.Background(), source.Query{})
 			var auth *AuthError
-			if !errors.As(err, &auth) {
-				t.Fatalf("err = %v, want an *AuthError", err)
+			if !errors.As(err, &auth) || source.KindOf(err) != source.ErrAuth {
+				t.Fatalf("err = %v, want an *AuthError of kind %v", err, source.ErrAuth)
 			}
 			var api *APIError
 			if !errors.As(err, &api) || api.Code != "APIGW.0301" || api.HTTPStatus != 401 {
@@ -239,7 +239,7 @@ func TestAPIErrors(t *testing.T) {
 		e := newEnv(t, nil, func(o *huaweiapi.Options, c *Config) { c.NodeID = "nosuchnode0000no02" })
 		_, err := e.src.Snapshot(context.Background(), source.Query{})
 		var api *APIError
-		if !errors.As(err, &api) || api.Code != "DBS.200002" || !strings.Contains(err.Error(), "--node") {
+		if !errors.As(err, &api) || api.Code != "DBS.200002" || !strings.Contains(err.Error(), "--node") || source.KindOf(err) != source.ErrNotFound {
 			t.Errorf("err = %v", err)
 		}
 		if api != nil && api.RequestID == "" {
@@ -298,7 +298,10 @@ func TestAPIErrors(t *testing.T) {
 		is     func(error) bool
 	}{
 		{"permission denied", 403, `{"error_code":"DBS.280001","error_msg":"Policy doesn't allow dds:instance:list to be performed."}`,
-			[]string{"dds:instance:list", "DBS.280001"}, nil},
+			[]string{"dds:instance:list", "DBS.280001"}, func(err error) bool {
+				var se *source.Error
+				return errors.As(err, &se) && se.Kind == source.ErrPermission && strings.Contains(se.Hint, "dds:instance:list")
+			}},
 		{"other DBS code", 400, `{"error_code":"DBS.201014","error_msg":"Instance frozen"}`, []string{"DBS.201014", "Instance frozen"}, nil},
 		{"nested error shape", 400, `{"error":{"code":"DBS.200001","message":"bad limit"}}`, []string{"DBS.200001", "bad limit"}, nil},
 		{"code/message shape", 401, `{"code":"APIGW.0303","message":"Incorrect app authentication information"}`, []string{"authentication failed"},
@@ -380,6 +383,10 @@ func TestThrottling(t *testing.T) {
 		if !strings.Contains(err.Error(), "throttled") || !strings.Contains(err.Error(), "--interval") {
 			t.Errorf("message %q", err)
 		}
+		var se *source.Error
+		if !errors.As(err, &se) || se.Kind != source.ErrRateLimited || !strings.Contains(se.Hint, "--interval") {
+			t.Errorf("as a source.Error: %+v", se)
+		}
 		if time.Since(start) > 2*time.Second {
 			t.Errorf("gave up after %v: retries must be bounded", time.Since(start))
 		}
@@ -435,7 +442,7 @@ func TestTimeoutsAndCancellation(t *testing.T) {
 	}
 	start := time.Now()
 	_, err = src.Snapshot(context.Background(), source.Query{})
-	if err == nil || !strings.Contains(err.Error(), "no answer") || !strings.Contains(err.Error(), "--timeout") {
+	if err == nil || !strings.Contains(err.Error(), "no answer") || !strings.Contains(err.Error(), "--timeout") || source.KindOf(err) != source.ErrTimeout {
 		t.Errorf("err = %v", err)
 	}
 	if d := time.Since(start); d > time.Second {
@@ -457,7 +464,7 @@ func TestTimeoutsAndCancellation(t *testing.T) {
 	ln.Close()
 	src, _ = New(Config{Region: "cn-north-4", ProjectID: "p1", InstanceID: "i1", Endpoint: url, Credentials: Credentials{Token: "tok"}})
 	_, err = src.Snapshot(context.Background(), source.Query{})
-	if err == nil || !strings.Contains(err.Error(), "cannot reach") {
+	if err == nil || !strings.Contains(err.Error(), "cannot reach") || source.KindOf(err) != source.ErrUnreachable {
 		t.Errorf("unreachable: %v", err)
 	}
 }

@@ -168,11 +168,10 @@ func sameOp(saw, now source.Session) string {
 func (s *Source) killErr(err error) (source.KillOutcome, error) {
 	var ce mongo.CommandError
 	if errors.As(err, &ce) && ce.Code == codeUnauthorized {
-		who := "the connecting user"
-		if s.user != "" {
-			who = fmt.Sprintf("user %q", s.user)
-		}
-		return source.KillNotPermitted, s.redact(fmt.Errorf("%s may not kill operations on %s: killOp needs the killop privilege — grant role hostManager to %s: %w", who, s.target, who, err))
+		who := s.who()
+		return source.KillNotPermitted, s.fail(source.ErrPermission, err,
+			fmt.Sprintf("killOp needs the killop privilege: grant role hostManager to %s", who),
+			"%s may not kill operations on %s: killOp needs the killop privilege — grant role hostManager to %s: %v", who, s.target, who, err)
 	}
 	return source.KillFailed, s.explain(err, "kill an operation on")
 }

@@ -67,6 +67,7 @@ type Source struct {
 	client  *mongo.Client
 	target  string // the URI, password masked
 	user    string // the URI's user name, for error messages
+	creds   bool   // the URI carries credentials (a user, or a mechanism such as X.509)
 	secrets []string
 	timeout time.Duration
 	dial    *dialer
@@ -114,6 +115,7 @@ func Open(ctx context.Context, cfg Config) (*Source, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, s.redact(fmt.Errorf("invalid MongoDB URI %s: %w", s.target, err))
 	}
+	s.creds = opts.Auth != nil
 	if a := opts.Auth; a != nil && a.Username != "" {
 		src := a.AuthSource
 		if src == "" {
@@ -136,7 +138,8 @@ func Open(ctx context.Context, cfg Config) (*Source, error) {
 		SetTimeout(timeout).
 		SetServerMonitoringMode(options.ServerMonitoringModePoll).
 		SetDialer(s.dial).
-		SetMonitor(&event.CommandMonitor{Started: s.commandStarted})
+		SetMonitor(&event.CommandMonitor{Started: s.commandStarted}).
+		SetServerMonitor(s.dial.monitor())
 
 	client, err := mongo.Connect(opts)
 	if err != nil {
