@@ -642,7 +642,7 @@ func TestKill(t *testing.T) {
 		e, snap := setup(t)
 		e.fake.set(func(f *fakeBackend) { f.sessions[0].Op = "update" })
 		res := e.src.Kill(context.Background(), []source.Session{find(snap, "1")})
-		if res[0].Outcome != source.KillRefused || !strings.Contains(res[0].Err.Error(), "type update") {
+		if res[0].Outcome != source.KillRefused || !strings.Contains(res[0].Err.Error(), "op update, was query") {
 			t.Errorf("result %+v", res[0])
 		}
 	})
