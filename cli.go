@@ -257,20 +257,26 @@ func execute(ctx context.Context, c config, stdout, stderr io.Writer) error {
 	case c.once:
 		return once(ctx, src, c, stdout, stderr)
 	default:
-		q, interval := c.query(), c.interval
-		if p, ok := src.(source.Pacer); ok {
-			// A provider that limits how often and how much it may be read (Huawei) sets the
-			// live view's pace; --once reads all it can.
-			q.Limit = p.ViewLimit()
-			if !c.intervalSet {
-				interval = p.DefaultInterval()
-			}
-		}
+		q, interval := c.live(src)
 		if !term.IsTerminal(os.Stdin.Fd()) || !term.IsTerminal(os.Stdout.Fd()) {
 			return errors.New("the live view needs a terminal: run it in one, or print a snapshot with --once --format json|csv|table")
 		}
 		return ui.Run(ctx, ui.Options{Source: src, Interval: interval, Readonly: c.readonly, Query: q})
 	}
+}
+
+// live is the live view's query and refresh interval. A source that limits how often and how
+// much it may be read (a source.Pacer: Huawei) sets the pace unless --interval was given;
+// --once reads all it can.
+func (c *config) live(src source.Source) (source.Query, time.Duration) {
+	q, interval := c.query(), c.interval
+	if p, ok := src.(source.Pacer); ok {
+		q.Limit = p.ViewLimit()
+		if !c.intervalSet {
+			interval = p.DefaultInterval()
+		}
+	}
+	return q, interval
 }
 
 // open builds the source the flags name.
