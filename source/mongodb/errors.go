@@ -58,7 +58,8 @@ func (s *Source) explain(err error, action string) error {
 			fmt.Sprintf("no answer within %s (%s): check host/port, firewall, TLS options", s.timeout, why),
 			"cannot reach %s within %s: %s — check host/port, firewall, TLS options", s.target, s.timeout, why)
 	}
-	return s.redact(fmt.Errorf("cannot %s %s: %w", action, s.target, err))
+	return &source.Error{Kind: source.ErrOther, Hint: scrub(fmt.Sprintf("cannot %s the server: %v", action, err), s.secrets),
+		Err: s.redact(fmt.Errorf("cannot %s %s: %w", action, s.target, err))}
 }
 
 // who names the connecting user in messages.
