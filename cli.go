@@ -38,13 +38,6 @@ const envURI = "CURRENTOP_MONGODB_URI"
 
 const defaultURI = "mongodb://localhost:27017"
 
-// The live view's budget for the Huawei API: at most 100 sessions to show per node (or the
-// source's page cap), every 3 s unless --interval says otherwise.
-const (
-	huaweiViewLimit = 100
-	huaweiInterval  = 3 * time.Second
-)
-
 // version is set at build time with -ldflags "-X main.version=…"; otherwise the module
 // version from the build info is used.
 var version = ""
@@ -324,7 +317,7 @@ func execute(ctx context.Context, c config, stdout, stderr io.Writer) error {
 			d.watchOutage(ctx)
 		}
 		src = d.source
-	case live:
+	case live && c.source == "mongodb":
 		// Connecting happens on screen: it says what it connects to, and q quits meanwhile.
 		return watch(ctx, c, ui.Options{Target: target(c), Connect: func(ctx context.Context) (source.Source, error) {
 			return open(ctx, c)
@@ -353,19 +346,23 @@ func execute(ctx context.Context, c config, stdout, stderr io.Writer) error {
 
 // watch runs the live view with the flags' settings.
 func watch(ctx context.Context, c config, opts ui.Options) error {
-	q, interval := c.query(), c.interval
-	if c.source == "huawei" {
-		// ListSessions pages by 20 with no server-side sort, and the API Gateway throttles:
-		// the live view stops at what it can show and refreshes every few seconds, as the
-		// reference's budget says (filters such as running>1s reach the API once the node
-		// has more than is read). --once reads all it can.
-		q.Limit = huaweiViewLimit
-		if !c.intervalSet {
-			interval = huaweiInterval
-		}
-	}
+	q, interval := c.live(opts.Source)
 	opts.Interval, opts.Readonly, opts.Query = interval, c.readonly, q
 	return ui.Run(ctx, opts)
+}
+
+// live is the live view's query and refresh interval. A source that limits how often and how
+// much it may be read (a source.Pacer: Huawei) sets the pace unless --interval was given;
+// --once reads all it can.
+func (c *config) live(src source.Source) (source.Query, time.Duration) {
+	q, interval := c.query(), c.interval
+	if p, ok := src.(source.Pacer); ok {
+		q.Limit = p.ViewLimit()
+		if !c.intervalSet {
+			interval = p.DefaultInterval()
+		}
+	}
+	return q, interval
 }
 
 // open builds the source the flags name.

@@ -16,6 +16,7 @@ import (
 	"github.com/currentop/currentop/sim/mongod"
 	"github.com/currentop/currentop/sim/tencentapi"
 	"github.com/currentop/currentop/source"
+	"github.com/currentop/currentop/source/huawei"
 )
 
 func TestParseArgs(t *testing.T) {
@@ -485,5 +486,33 @@ func TestNoPasswordInSnapshots(t *testing.T) {
 	}
 	if msg := errOut.String(); strings.Contains(msg, "S3cr3t") || !strings.Contains(msg, "authentication") {
 		t.Errorf("wrong password: %q", msg)
+	}
+}
+
+// A source that paces itself (Huawei) sets the live view's limit and default interval;
+// --interval still wins, and other sources are not limited.
+func TestLivePace(t *testing.T) {
+	hw, err := huawei.New(huawei.Config{Region: "cn-north-4", ProjectID: "p1", InstanceID: "i1", Credentials: huawei.Credentials{Token: "tok"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args     []string
+		src      source.Source
+		limit    int
+		interval time.Duration
+	}{
+		{[]string{"--source", "huawei"}, hw, 100, 3 * time.Second},
+		{[]string{"--source", "huawei", "--interval", "5s"}, hw, 100, 5 * time.Second},
+		{nil, warningSource{}, 0, 2 * time.Second},
+	} {
+		c, err := parseArgs(tc.args)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q, interval := c.live(tc.src)
+		if q.Limit != tc.limit || interval != tc.interval {
+			t.Errorf("%v: limit %d every %v, want %d every %v", tc.args, q.Limit, interval, tc.limit, tc.interval)
+		}
 	}
 }

@@ -13,7 +13,7 @@ func Apply(snap *Snapshot, q Query) {
 	kept := snap.Sessions[:0]
 	for i := range snap.Sessions {
 		s := &snap.Sessions[i]
-		if !shows(&q, s) || !q.Filter.Match(s) {
+		if !q.Shows(s) || !q.Filter.Match(s) {
 			continue
 		}
 		if len(kept) != i {
@@ -38,21 +38,21 @@ func Apply(snap *Snapshot, q Query) {
 	snap.Clients = keptC
 }
 
-// shows reports whether the query's toggles let a session of this kind through.
-func shows(q *Query, s *Session) bool {
+// Shows reports whether the query's toggles let a session of this kind through: idle
+// connections, idle sessions and idle cursors each have their own toggle, and internal
+// (system) sessions of any type need System. It ignores the Filter. It is the one visibility
+// rule: sources that drop sessions early and every caller that shows sessions use it.
+func (q *Query) Shows(s *Session) bool {
+	if s.Internal && !q.System {
+		return false
+	}
 	switch s.Type {
 	case TypeIdle:
-		if !q.IdleConnections {
-			return false
-		}
+		return q.IdleConnections
 	case TypeIdleSession:
-		if !q.IdleSessions {
-			return false
-		}
+		return q.IdleSessions
 	case TypeIdleCursor:
-		if !q.IdleCursors {
-			return false
-		}
+		return q.IdleCursors
 	}
-	return !s.Internal || q.System
+	return true
 }

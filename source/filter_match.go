@@ -148,10 +148,13 @@ func compareDuration(d time.Duration, cmp string, want time.Duration) bool {
 	return false
 }
 
-// test applies a Contains or Regex term to one string.
+// test applies a Contains, Equals or Regex term to one string.
 func (t *Term) test(s string) bool {
-	if t.Kind == Regex {
+	switch t.Kind {
+	case Regex:
 		return t.Re == nil || t.Re.MatchString(s)
+	case Equals:
+		return strings.EqualFold(s, t.Value)
 	}
 	return containsFold(s, t.Value)
 }

@@ -250,23 +250,11 @@ func (p *parser) fieldTerm(t Term, nameStart, nameEnd int) (Term, bool, error) {
 		}
 	}
 	if op == "=" {
-		// Exact, case-insensitive: an anchored literal pattern, so a backend can push it down
-		// like any other regular expression.
-		re, err := regexp.Compile(exactPattern(val))
-		if err != nil {
-			return Term{}, false, p.errAt(nameStart, p.i-nameStart, "cannot match %s exactly: %s", p.text[nameStart:p.i], reason(err))
-		}
-		t.Kind, t.Re = Regex, re
+		t.Kind, t.Value = Equals, val
 		return t, true, nil
 	}
 	t.Kind, t.Value = Contains, strings.ToLower(val)
 	return t, true, nil
-}
-
-// exactPattern is the pattern of an exact case-insensitive match of s.
-// Invalid UTF-8 (which Clean never lets into a session) becomes U+FFFD.
-func exactPattern(s string) string {
-	return "(?i)^" + regexp.QuoteMeta(strings.ToValidUTF8(s, "\uFFFD")) + "$"
 }
 
 // quoted reads a double-quoted string at p.i; \" and \\ are escapes.
@@ -471,7 +459,9 @@ func (t Term) String() string {
 		}
 		b.WriteByte('/')
 	default:
-		if t.Field != "" {
+		if t.Kind == Equals {
+			b.WriteByte('=')
+		} else if t.Field != "" {
 			b.WriteByte(':')
 		}
 		b.WriteByte('"')

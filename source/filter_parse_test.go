@@ -11,7 +11,7 @@ import (
 type termSpec struct {
 	field string
 	kind  TermKind
-	value string // Contains: lower-cased needle; Regex: the compiled pattern
+	value string // Contains: lower-cased needle; Equals: as typed; Regex: the compiled pattern
 	cmp   string
 	dur   time.Duration
 	not   bool
@@ -20,7 +20,7 @@ type termSpec struct {
 func specOf(t Term) termSpec {
 	s := termSpec{field: t.Field, kind: t.Kind, cmp: t.Cmp, dur: t.Dur, not: t.Not}
 	switch t.Kind {
-	case Contains:
+	case Contains, Equals:
 		s.value = t.Value
 	case Regex:
 		s.value = t.Re.String()
@@ -44,7 +44,7 @@ func TestParseFilter(t *testing.T) {
 		{`app:"orders api"`, []termSpec{{field: "app", kind: Contains, value: "orders api"}}},
 		{"app:", nil}, // still typing: no term yet
 		{"ns:shop app:", []termSpec{{field: "ns", kind: Contains, value: "shop"}}},
-		{`app=""`, []termSpec{{field: "app", kind: Regex, value: "(?i)^$"}}},
+		{`app=""`, []termSpec{{field: "app", kind: Equals, value: ""}}},
 		{"planSummary:COLLSCAN", []termSpec{{field: "plan", kind: Contains, value: "collscan"}}},
 		{"application:x appName:y ip:10.0 namespace:shop opid:12", []termSpec{
 			{field: "app", kind: Contains, value: "x"}, {field: "app", kind: Contains, value: "y"},
@@ -56,8 +56,9 @@ func TestParseFilter(t *testing.T) {
 		{"ns:/^shop\\./", []termSpec{{field: "ns", kind: Regex, value: `(?i)^shop\.`}}},
 		{"/coll$/", []termSpec{{kind: Regex, value: `(?i)coll$`}}},
 		{`/a\/b/`, []termSpec{{kind: Regex, value: `(?i)a/b`}}},
-		{"app=Orders-API", []termSpec{{field: "app", kind: Regex, value: `(?i)^Orders-API$`}}},
-		{`app="a.b c"`, []termSpec{{field: "app", kind: Regex, value: `(?i)^a\.b c$`}}},
+		{"app=Orders-API", []termSpec{{field: "app", kind: Equals, value: "Orders-API"}}},
+		{`app="a.b c"`, []termSpec{{field: "app", kind: Equals, value: "a.b c"}}},
+		{`-op=Query`, []termSpec{{field: "op", kind: Equals, value: "Query", not: true}}},
 		{"running>5s", []termSpec{{field: "running", kind: Compare, cmp: ">", dur: 5 * time.Second}}},
 		{"running>=1.5s", []termSpec{{field: "running", kind: Compare, cmp: ">=", dur: 1500 * time.Millisecond}}},
 		{"running<200ms", []termSpec{{field: "running", kind: Compare, cmp: "<", dur: 200 * time.Millisecond}}},

@@ -10,6 +10,8 @@ import (
 	"context"
 	"encoding/json"
 	"math"
+	"net"
+	"strings"
 	"time"
 )
 
@@ -35,6 +37,15 @@ type Killer interface {
 // (cloud sources: `currentop --source tencent --list`).
 type Lister interface {
 	List(ctx context.Context) ([]Instance, error)
+}
+
+// Pacer is the optional capability of a source whose provider limits how often and how much
+// it may be read (the Huawei Cloud API pages by 20 and throttles): the live view refreshes
+// every DefaultInterval unless the user chose an interval, and asks for at most ViewLimit
+// sessions (Query.Limit; 0 = no limit). One-shot output reads all it can.
+type Pacer interface {
+	DefaultInterval() time.Duration
+	ViewLimit() int
 }
 
 // Instance is one monitorable deployment as a cloud API lists it.
@@ -158,6 +169,21 @@ type Session struct {
 	// Raw is the whole document as the provider sent it (relaxed Extended JSON), shown by the
 	// detail view; nil when the provider has nothing more than the fields above.
 	Raw json.RawMessage `json:"-"`
+}
+
+// ClientIP is the address of the session's client without its port (see HostOf).
+func (s *Session) ClientIP() string { return HostOf(s.Client) }
+
+// HostOf strips the port from "ip:port" or "[v6]:port", and the brackets from "[v6]"; other
+// text ("2001:db8::5", "10.0.0.7", "") is returned as it is.
+func HostOf(addr string) string {
+	if h, _, err := net.SplitHostPort(addr); err == nil {
+		return h
+	}
+	if strings.HasPrefix(addr, "[") && strings.HasSuffix(addr, "]") {
+		return addr[1 : len(addr)-1]
+	}
+	return addr
 }
 
 // Running is the session's running time. It saturates at the longest time.Duration

@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"net"
 	"strconv"
 	"strings"
 	"time"
@@ -46,7 +45,7 @@ type sessRow struct {
 }
 
 func newSessRow(s *source.Session) sessRow {
-	r := sessRow{s: s, clientIP: hostOf(s.Client)}
+	r := sessRow{s: s, clientIP: s.ClientIP()}
 	id := s.ID
 	cut := len(id) - 1
 	for cut >= 0 && id[cut] != ':' && id[cut] != '/' {
@@ -57,14 +56,6 @@ func newSessRow(s *source.Session) sessRow {
 		r.idNum, r.idIsNum = n, true
 	}
 	return r
-}
-
-// hostOf returns the IP of "ip:port" or "[v6]:port"; the input itself when there is no port.
-func hostOf(addr string) string {
-	if h, _, err := net.SplitHostPort(addr); err == nil {
-		return h
-	}
-	return addr
 }
 
 // compareID orders session IDs by their prefix, then numerically.

@@ -343,11 +343,7 @@ func (m *Model) arm(d time.Duration) tea.Cmd {
 // backoff is the delay before retry number n (1-based): the interval doubled per failure,
 // capped at maxBackoff.
 func backoff(interval time.Duration, n int) time.Duration {
-	d := interval
-	for i := 1; i < n && d < maxBackoff; i++ {
-		d *= 2
-	}
-	return min(d, max(maxBackoff, interval))
+	return source.Backoff{Base: interval, Max: maxBackoff}.Delay(n - 1)
 }
 
 func (m *Model) onSnapshot(msg snapshotMsg) tea.Cmd {
@@ -473,20 +469,7 @@ func (m *Model) listed(id string) bool {
 }
 
 // wantType applies the idle and system toggles locally: sources may return a superset.
-func (m *Model) wantType(s *source.Session) bool {
-	if s.Internal && !m.query.System {
-		return false
-	}
-	switch s.Type {
-	case source.TypeIdle:
-		return m.query.IdleConnections
-	case source.TypeIdleSession:
-		return m.query.IdleSessions
-	case source.TypeIdleCursor:
-		return m.query.IdleCursors
-	}
-	return true
-}
+func (m *Model) wantType(s *source.Session) bool { return m.query.Shows(s) }
 
 // queryChanged applies a new query: rows are re-derived from the data at hand at once, and a
 // fetch under a new generation replaces it (an in-flight one is dropped when it lands).

@@ -800,19 +800,27 @@ func TestSlowAnswerIsNotLive(t *testing.T) {
 	}
 }
 
-// The error line does not repeat the target the first line already shows.
+// The error line does not repeat the target the first line already shows: an error the source
+// explained is shown by its kind and hint; any other as it is.
 func TestErrorLineDropsTarget(t *testing.T) {
 	h, src := started(t, Options{})
 	target := h.m.latest.Target
-	src.fail(fmt.Errorf("cannot reach %s within 5s: connection refused", target))
+	src.fail(&source.Error{Kind: source.ErrUnreachable, Hint: "connection refused: check host/port",
+		Err: fmt.Errorf("cannot reach %s within 5s: connection refused — check host/port", target)})
 	h.clock.advance(2 * time.Second)
 	h.fireTick()
 	s := screen(h)
-	if !strings.Contains(s, "cannot reach the server within 5s: connection refused") {
+	if !strings.Contains(s, "unreachable: connection refused: check host/port") {
 		t.Fatalf("error line:\n%s", s)
 	}
 	if strings.Count(s, target) != 1 {
 		t.Fatalf("the target %q should appear once, on the first line:\n%s", target, s)
+	}
+	src.fail(fmt.Errorf("snapshot: %w", errors.New("unexplained failure")))
+	h.clock.advance(time.Minute)
+	h.fireTick()
+	if s := screen(h); !strings.Contains(s, "snapshot: unexplained failure") {
+		t.Fatalf("an unexplained error is shown as it is:\n%s", s)
 	}
 }
 

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -248,14 +249,14 @@ func (m *Model) connectingText(now time.Time) string {
 	return s
 }
 
-// errorText is the last error for the header. The target is already on the first line, and
-// repeating it would push the cause off a narrow screen.
+// errorText is the last error for the header. The target is already on the first line, so an
+// error the source explained is shown as its kind and hint, which do not repeat it.
 func (m *Model) errorText() string {
-	text := source.Clean(m.lastErr.Error())
-	if m.latest != nil && len(m.latest.Target) > 12 {
-		text = strings.ReplaceAll(text, source.Clean(m.latest.Target), "the server")
+	var se *source.Error
+	if errors.As(m.lastErr, &se) && se.Hint != "" {
+		return source.Clean(se.Kind.String() + ": " + se.Hint)
 	}
-	return text
+	return source.Clean(m.lastErr.Error())
 }
 
 // slowAnswer is how long a refresh may take before the header says it is waiting.

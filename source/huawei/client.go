@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
@@ -17,6 +16,8 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/currentop/currentop/source"
 )
 
 // maxResponse bounds what is read from one answer: a ListSessions page of 20 sessions with long
@@ -194,10 +195,13 @@ func (c *client) once(ctx context.Context, method string, segments []string, que
 		return 0, nil, nil, err
 	}
 	if len(data) > maxResponse {
-		return 0, nil, nil, fmt.Errorf("answer larger than %d MiB", maxResponse>>20)
+		return 0, nil, nil, errTooLarge
 	}
 	return resp.StatusCode, resp.Header, data, nil
 }
+
+// errTooLarge is an answer bigger than maxResponse.
+var errTooLarge = fmt.Errorf("answer larger than %d MiB", maxResponse>>20)
 
 // transportError explains a failure to get any answer.
 func (c *client) transportError(ctx context.Context, action string, err error) error {
@@ -205,11 +209,17 @@ func (c *client) transportError(ctx context.Context, action string, err error) e
 		return fmt.Errorf("huawei: %s: %w", action, ctxErr(ctx, ctx.Err()))
 	}
 	var nerr net.Error
-	if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &nerr) && nerr.Timeout()) {
-		return fmt.Errorf("huawei: %s: no answer from %s within %v: check --endpoint/--region and the network (raise --timeout on a slow link): %w",
-			action, c.base.Host, c.timeout, err)
+	switch {
+	case errors.Is(err, errTooLarge):
+		hint := "the answer is larger than any DDS API answer: check --endpoint"
+		return &source.Error{Kind: source.ErrTooMuch, Hint: hint, Err: fmt.Errorf("huawei: %s: %s: %w", action, hint, err)}
+	case errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &nerr) && nerr.Timeout()):
+		hint := fmt.Sprintf("no answer within %v: check --endpoint/--region and the network (raise --timeout on a slow link)", c.timeout)
+		return &source.Error{Kind: source.ErrTimeout, Hint: hint, Err: fmt.Errorf("huawei: %s: no answer from %s within %v: check --endpoint/--region and the network (raise --timeout on a slow link): %w",
+			action, c.base.Host, c.timeout, err)}
 	}
-	return fmt.Errorf("huawei: %s: cannot reach %s: check --endpoint/--region, the network and any HTTPS_PROXY: %w", action, c.base.Host, err)
+	return &source.Error{Kind: source.ErrUnreachable, Hint: "check --endpoint/--region, the network and any HTTPS_PROXY",
+		Err: fmt.Errorf("huawei: %s: cannot reach %s: check --endpoint/--region, the network and any HTTPS_PROXY: %w", action, c.base.Host, err)}
 }
 
 // backoffFor is the wait before retry number attempt: Retry-After when the server sends one
@@ -218,10 +228,7 @@ func (c *client) backoffFor(attempt int, h http.Header) time.Duration {
 	if s, err := strconv.Atoi(strings.TrimSpace(h.Get("Retry-After"))); err == nil && s >= 0 {
 		return min(time.Duration(s)*time.Second, c.maxBackoff)
 	}
-	d := c.backoff << min(attempt-1, 16)
-	d = min(d, c.maxBackoff)
-	jitter := 0.8 + 0.4*rand.Float64()
-	return time.Duration(float64(d) * jitter)
+	return source.Backoff{Base: c.backoff, Max: c.maxBackoff, Jitter: 0.2}.Delay(attempt - 1)
 }
 
 func sleep(ctx context.Context, d time.Duration) error {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"net"
 	"slices"
 	"strconv"
 	"strings"
@@ -348,14 +347,6 @@ func isAwaitableHello(b []byte) bool {
 	return bytes.Contains(b, []byte(`"maxAwaitTimeMS"`))
 }
 
-// clientIP is the address part of "ip:port" (IPv6-aware); text that is not host:port is kept.
-func clientIP(addr string) string {
-	if h, _, err := net.SplitHostPort(addr); err == nil {
-		return h
-	}
-	return addr
-}
-
 // clientsFrom builds the clients pane from ShowConnectionStatistics (inner connections are the
 // provider's and the cluster's own: Internal) and enriches it from the sessions seen.
 func clientsFrom(st *connStatsResponse, sessions []source.Session) ([]source.Client, []string) {
@@ -392,7 +383,7 @@ func clientsFrom(st *connStatsResponse, sessions []source.Session) ([]source.Cli
 	}
 	for i := range sessions {
 		s := &sessions[i]
-		cl, ok := byIP[clientIP(s.Client)]
+		cl, ok := byIP[s.ClientIP()]
 		if !ok {
 			continue
 		}

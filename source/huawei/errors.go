@@ -21,6 +21,11 @@ type APIError struct {
 }
 
 func (e *APIError) Error() string {
+	return fmt.Sprintf("huawei: %s: %s (%s)", e.Action, e.hint(), e.detail())
+}
+
+// hint says what the user should do.
+func (e *APIError) hint() string {
 	var hint string
 	switch {
 	case e.Code == "DBS.200001" && (e.Action == actionListSessions || e.Action == actionDeleteSession):
@@ -44,7 +49,32 @@ func (e *APIError) Error() string {
 	default:
 		hint = "the Huawei Cloud API refused the request"
 	}
-	return fmt.Sprintf("huawei: %s: %s (%s)", e.Action, hint, e.detail())
+	return hint
+}
+
+// kind is the error's kind among source's.
+func (e *APIError) kind() source.ErrKind {
+	switch {
+	case e.HTTPStatus == http.StatusForbidden:
+		return source.ErrPermission
+	case e.Code == "DBS.200002" || e.Code == "APIGW.0101":
+		return source.ErrNotFound
+	case e.Code == "DBS.200004":
+		return source.ErrUnsupported
+	}
+	return source.ErrOther
+}
+
+// As lets errors.As find a *source.Error in the API's errors: the kind and the hint a UI shows
+// beside the instance. (AuthError and ThrottledError do the same with their own kinds.)
+func (e *APIError) As(target any) bool { return asSourceError(target, e.kind(), e.hint(), e) }
+
+func asSourceError(target any, kind source.ErrKind, hint string, err error) bool {
+	p, ok := target.(**source.Error)
+	if ok {
+		*p = &source.Error{Kind: kind, Hint: hint, Err: err}
+	}
+	return ok
 }
 
 // detail is the provider's own words: HTTP status, code, message, request ID.
@@ -70,14 +100,21 @@ type AuthError struct {
 }
 
 func (e *AuthError) Error() string {
+	return fmt.Sprintf("huawei: authentication failed: %s (%s)", e.hint(), e.API.detail())
+}
+
+func (e *AuthError) hint() string {
 	what := fmt.Sprintf("check %s and %s (an access key of an IAM user of this account), and that this machine's clock is correct", EnvAK, EnvSK)
 	if e.Token {
 		what = fmt.Sprintf("the IAM token (--token or %s) is invalid or expired (tokens last 24 hours): get a new one or use %s/%s", EnvToken, EnvAK, EnvSK)
 	}
-	return fmt.Sprintf("huawei: authentication failed: %s (%s)", what, e.API.detail())
+	return what
 }
 
 func (e *AuthError) Unwrap() error { return e.API }
+
+// As: see APIError.As.
+func (e *AuthError) As(target any) bool { return asSourceError(target, source.ErrAuth, e.hint(), e) }
 
 // ThrottledError is returned when the API Gateway kept answering HTTP 429 (APIGW.0308) after
 // currentop backed off and retried.
@@ -88,11 +125,18 @@ type ThrottledError struct {
 }
 
 func (e *ThrottledError) Error() string {
-	return fmt.Sprintf("huawei: %s: throttled by the Huawei Cloud API Gateway after %d attempts over %v (backing off): raise --interval, poll one node with --node, or narrow the view with a filter such as running>1s (%s)",
-		e.API.Action, e.Attempts, e.Waited.Round(time.Millisecond), e.API.detail())
+	return fmt.Sprintf("huawei: %s: throttled by the Huawei Cloud API Gateway after %d attempts over %v (backing off): %s (%s)",
+		e.API.Action, e.Attempts, e.Waited.Round(time.Millisecond), throttledHint, e.API.detail())
 }
 
+const throttledHint = "raise --interval, poll one node with --node, or narrow the view with a filter such as running>1s"
+
 func (e *ThrottledError) Unwrap() error { return e.API }
+
+// As: see APIError.As.
+func (e *ThrottledError) As(target any) bool {
+	return asSourceError(target, source.ErrRateLimited, "the API Gateway kept throttling: "+throttledHint, e)
+}
 
 // iamAction names the IAM permission an action needs.
 func iamAction(action string) string {

@@ -48,7 +48,7 @@ const (
 )
 
 // Source is the Huawei Cloud DDS source. It implements source.Source, source.Killer,
-// source.Lister and io.Closer, and is safe for concurrent use.
+// source.Lister, source.Pacer and io.Closer, and is safe for concurrent use.
 type Source struct {
 	cfg    Config
 	target string
@@ -194,108 +194,31 @@ func (s *Source) Snapshot(ctx context.Context, q source.Query) (*source.Snapshot
 	if nodeWarn != nil {
 		snap.Warnings = append(snap.Warnings, "node details unavailable: "+nodeWarn.Error())
 	}
-
-	params := pushdown(q.Filter)
-	// The paging budget, within the caller's deadline, shared out between the nodes so that
-	// one node with many sessions cannot leave the others unread.
-	deadline := s.pagingDeadline(ctx)
-	var (
-		all      []source.Session
-		nodeOf   = map[string]string{}
-		seen     = map[string]string{} // ID → identity, to merge what several mongos report
-		total    int
-		read     int // sessions received, duplicates included
-		dups     int // the same operation reported by more than one mongos
-		firstErr error
-		failed   []string
-		skipped  int
-		cut      int
-		capped   bool
-	)
-	for i, n := range nodes {
-		now := s.c.now()
-		share := now.Add(deadline.Sub(now) / time.Duration(len(nodes)-i))
-		res, err := s.listSessions(ctx, n, listing{params: params, maxPages: maxPagesPerNode, limit: q.Limit, q: q, deadline: share})
-		if err != nil {
-			if firstErr == nil {
-				firstErr = err
-			}
-			failed = append(failed, n.label())
-			var auth *AuthError
-			if errors.As(err, &auth) || ctx.Err() != nil {
-				return nil, err // the same for every node: stop here
-			}
-			continue
-		}
-		total += res.total
-		skipped += res.malformed
-		cut += res.truncated
-		capped = capped || res.capped
-		read += len(res.sessions)
-		for _, cs := range res.sessions {
-			sess := cs
-			ident := sess.Host + "|" + sess.Client + "|" + sess.Desc
-			if prev, dup := seen[sess.ID]; dup {
-				if prev == ident {
-					dups++
-					continue // the same operation reported by another mongos
-				}
-				sess.ID += "@" + n.ID // keep IDs unique; Kill reads the node back from the suffix
-			}
-			seen[sess.ID] = ident
-			nodeOf[sess.ID] = n.ID
-			all = append(all, sess)
-		}
+	read, err := s.readNodes(ctx, nodes, q)
+	if err != nil {
+		return nil, err
 	}
-	if len(failed) == len(nodes) {
-		return nil, firstErr
-	}
-	if len(failed) > 0 {
-		snap.Partial = true
-		snap.Warnings = append(snap.Warnings, fmt.Sprintf("sessions of node %s unavailable: %v", strings.Join(failed, ", "), firstErr))
-	}
-	if skipped > 0 {
-		snap.Partial = true
-		snap.Warnings = append(snap.Warnings, fmt.Sprintf("%d malformed sessions from the API skipped", skipped))
-	}
-	if cut > 0 {
-		snap.Warnings = append(snap.Warnings, fmt.Sprintf("command text of %d sessions truncated at %d KiB", cut, maxCommand>>10))
-	}
+	read.warn(snap)
 
 	// The clients pane uses every session read, idle ones included, for apps/drivers/active.
-	stats, statsErr := s.connStats(ctx)
-	if statsErr != nil {
-		var auth *AuthError
-		if errors.As(statsErr, &auth) {
-			return nil, statsErr
-		}
-		snap.Partial = true
-		snap.Warnings = append(snap.Warnings, "clients unavailable: "+statsErr.Error())
-	} else {
-		var w []string
-		snap.Clients, w = clientsFrom(stats, all)
-		snap.Warnings = append(snap.Warnings, w...)
-		snap.Server.Connections.Current = max(int64(stats.TotalConnections), 0)
+	if err := s.addClients(ctx, snap, read.all); err != nil {
+		return nil, err
 	}
-
-	kept := all[:0]
-	for _, sess := range all {
+	snap.Sessions = read.all[:0]
+	for _, sess := range read.all {
 		if keep(&sess, q) {
-			kept = append(kept, sess)
+			snap.Sessions = append(snap.Sessions, sess)
+			if sess.Active && !sess.Internal {
+				snap.Server.Connections.Active++
+			}
 		}
 	}
-	snap.Sessions = kept
-	for _, sess := range kept {
-		if sess.Active && !sess.Internal {
-			snap.Server.Connections.Active++
-		}
-	}
-	if read < total {
-		snap.TotalSessions = total - dups
-		if capped {
+	if read.n < read.total {
+		snap.TotalSessions = read.total - read.dups
+		if read.capped {
 			snap.Partial = true
 			snap.Warnings = append(snap.Warnings, fmt.Sprintf("read %d of %d sessions (the API pages by %d; at most %d pages per node and %v per refresh): narrow with --node or a filter such as running>1s, which the API applies",
-				len(all), total, PageLimit, maxPagesPerNode, s.budget()))
+				len(read.all), read.total, PageLimit, maxPagesPerNode, s.budget()))
 		}
 	}
 	if n := s.c.throttled.Load(); n > 0 {
@@ -309,19 +232,113 @@ func (s *Source) Snapshot(ctx context.Context, q source.Query) (*source.Snapshot
 	snap.Server.Version = inst.Version
 
 	s.mu.Lock()
-	s.nodeOf = nodeOf
+	s.nodeOf = read.nodeOf
 	s.mu.Unlock()
 	return snap, nil
 }
 
-// keep applies the query's toggles that the API cannot (as source.Apply does): inactive
-// sessions are idle connections, internal ones are system operations.
-func keep(s *source.Session, q source.Query) bool {
-	if s.Internal && !q.System {
-		return false
-	}
-	return s.Type != source.TypeIdle || q.IdleConnections
+// nodesRead is what reading every node's sessions produced.
+type nodesRead struct {
+	all      []source.Session
+	nodeOf   map[string]string // session ID → node ID
+	total    int               // total_count, summed
+	n        int               // sessions received, duplicates included
+	dups     int               // the same operation reported by more than one mongos
+	failed   []string          // nodes that could not be read
+	firstErr error
+	skipped  int // malformed sessions
+	cut      int // commands truncated
+	capped   bool
 }
+
+// readNodes reads the sessions of every node within the refresh's paging budget, shared out
+// between the nodes so that one node with many sessions cannot leave the others unread. It
+// fails only when every node failed, or when a failure is the same for all (authentication,
+// the caller's context).
+func (s *Source) readNodes(ctx context.Context, nodes []node, q source.Query) (*nodesRead, error) {
+	params := pushdown(q.Filter)
+	// The paging budget, within the caller's deadline, shared out between the nodes so that
+	// one node with many sessions cannot leave the others unread.
+	deadline := s.pagingDeadline(ctx)
+	r := &nodesRead{nodeOf: map[string]string{}}
+	seen := map[string]string{} // ID → identity, to merge what several mongos report
+	for i, n := range nodes {
+		now := s.c.now()
+		share := now.Add(deadline.Sub(now) / time.Duration(len(nodes)-i))
+		res, err := s.listSessions(ctx, n, listing{params: params, maxPages: maxPagesPerNode, limit: q.Limit, q: q, deadline: share})
+		if err != nil {
+			if r.firstErr == nil {
+				r.firstErr = err
+			}
+			r.failed = append(r.failed, n.label())
+			var auth *AuthError
+			if errors.As(err, &auth) || ctx.Err() != nil {
+				return nil, err // the same for every node: stop here
+			}
+			continue
+		}
+		r.total += res.total
+		r.skipped += res.malformed
+		r.cut += res.truncated
+		r.capped = r.capped || res.capped
+		r.n += len(res.sessions)
+		for _, sess := range res.sessions {
+			ident := sess.Host + "|" + sess.Client + "|" + sess.Desc
+			if prev, dup := seen[sess.ID]; dup {
+				if prev == ident {
+					r.dups++
+					continue // the same operation reported by another mongos
+				}
+				sess.ID += "@" + n.ID // keep IDs unique; Kill reads the node back from the suffix
+			}
+			seen[sess.ID] = ident
+			r.nodeOf[sess.ID] = n.ID
+			r.all = append(r.all, sess)
+		}
+	}
+	if len(r.failed) == len(nodes) {
+		return nil, r.firstErr
+	}
+	return r, nil
+}
+
+// warn says in snap what the read could not do.
+func (r *nodesRead) warn(snap *source.Snapshot) {
+	if len(r.failed) > 0 {
+		snap.Partial = true
+		snap.Warnings = append(snap.Warnings, fmt.Sprintf("sessions of node %s unavailable: %v", strings.Join(r.failed, ", "), r.firstErr))
+	}
+	if r.skipped > 0 {
+		snap.Partial = true
+		snap.Warnings = append(snap.Warnings, fmt.Sprintf("%d malformed sessions from the API skipped", r.skipped))
+	}
+	if r.cut > 0 {
+		snap.Warnings = append(snap.Warnings, fmt.Sprintf("command text of %d sessions truncated at %d KiB", r.cut, maxCommand>>10))
+	}
+}
+
+// addClients fills the clients pane and the connection count from ShowConnectionStatistics,
+// enriched by the sessions read. Only an authentication failure fails the snapshot.
+func (s *Source) addClients(ctx context.Context, snap *source.Snapshot, all []source.Session) error {
+	stats, err := s.connStats(ctx)
+	if err != nil {
+		var auth *AuthError
+		if errors.As(err, &auth) {
+			return err
+		}
+		snap.Partial = true
+		snap.Warnings = append(snap.Warnings, "clients unavailable: "+err.Error())
+		return nil
+	}
+	var w []string
+	snap.Clients, w = clientsFrom(stats, all)
+	snap.Warnings = append(snap.Warnings, w...)
+	snap.Server.Connections.Current = max(int64(stats.TotalConnections), 0)
+	return nil
+}
+
+// keep applies the query's toggles that the API cannot (source.Query.Shows).
+func keep(s *source.Session, q source.Query) bool { return q.Shows(s) }
 
 // nodeResult is what reading one node's sessions produced.
 type nodeResult struct {
@@ -342,6 +359,21 @@ type listing struct {
 	// left: a slow API shortens a refresh instead of stretching it without bound.
 	deadline time.Time
 }
+
+// The live view's budget for the API: at most 100 sessions to show per node (or the page cap),
+// every 3 s unless the user asks otherwise. ListSessions pages by 20 with no server-side sort,
+// and the API Gateway throttles; filters such as running>1s reach the API once a node has more
+// than is read.
+const (
+	viewLimit       = 100
+	defaultInterval = 3 * time.Second
+)
+
+// DefaultInterval is the live view's refresh interval unless the user chose one (source.Pacer).
+func (s *Source) DefaultInterval() time.Duration { return defaultInterval }
+
+// ViewLimit is how many sessions the live view asks for (source.Pacer).
+func (s *Source) ViewLimit() int { return viewLimit }
 
 // budget is how long one refresh or kill may spend paging.
 func (s *Source) budget() time.Duration { return 3 * s.cfg.Timeout }

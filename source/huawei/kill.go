@@ -3,11 +3,8 @@ package huawei
 import (
 	"context"
 	"errors"
-	"fmt"
-	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/currentop/currentop/source"
 )
@@ -18,140 +15,136 @@ const killReadPages = 50
 // ErrIdleNotKillable explains KillNotKillable: DeleteSession only ends active sessions.
 var ErrIdleNotKillable = errors.New("huawei: idle sessions cannot be killed through the Huawei Cloud API (DeleteSession ends active operations only): close the connection from the client side")
 
-// Kill ends active sessions through DeleteSession. Each target is first read back from its node
-// and killed only if the same operation still holds its ID (same connection, type, namespace,
-// and a running time that did not restart); otherwise the result is KillRefused or
-// KillAlreadyGone. Afterwards the node is read again to tell killed from kill pending.
+// Kill ends active sessions through DeleteSession, safely (source.KillSafely): each target is
+// first read back from its node and killed only if the same operation still holds its ID;
+// otherwise the result is KillRefused or KillAlreadyGone. Afterwards the node is read once
+// more to tell killed from kill pending (the API is paged and throttled: no longer watch).
 func (s *Source) Kill(ctx context.Context, targets []source.Session) []source.KillResult {
-	results := make([]source.KillResult, len(targets))
-	if s.cfg.InstanceID == "" {
-		for i, t := range targets {
-			results[i] = source.KillResult{ID: t.ID, Outcome: source.KillFailed, Err: errors.New("huawei: no instance: pass --instance")}
-		}
-		return results
-	}
-	nodes, _, _, err := s.nodeList(ctx)
-	if err != nil {
-		for i, t := range targets {
-			results[i] = source.KillResult{ID: t.ID, Outcome: source.KillFailed, Err: err}
-		}
-		return results
-	}
 	s.mu.Lock()
 	nodeOf := s.nodeOf
 	s.mu.Unlock()
+	k := &killing{s: s, nodeOf: nodeOf, node: map[string]string{}}
+	return source.KillSafely(ctx, k, targets, source.KillWatch{})
+}
 
-	// Group the killable targets by node, in the order nodes were first named.
-	type job struct {
-		idx    int
-		rawID  string
-		target source.Session
+// killing is one Kill's steps. Targets are read and killed per node, in the order the nodes
+// were first named.
+type killing struct {
+	s      *Source
+	nodes  []node
+	nodeOf map[string]string // session ID → node ID, from the last snapshot
+	node   map[string]string // target ID → the node it was found on
+	killed bool              // the kill was sent: the re-read that follows need not be thorough
+}
+
+func (k *killing) Check(t source.Session) (source.KillOutcome, error) {
+	switch {
+	case k.s.cfg.InstanceID == "":
+		return source.KillFailed, errors.New("huawei: no instance: pass --instance")
+	case !t.Active:
+		return source.KillNotKillable, ErrIdleNotKillable
 	}
-	byNode := map[string][]job{}
+	return "", nil
+}
+
+// Reread reads each target back from its node: the one its ID names or the last snapshot
+// placed it on, else the only node, else the node where it is found now (locate).
+func (k *killing) Reread(ctx context.Context, targets []source.Session) []source.Current {
+	out := make([]source.Current, len(targets))
+	if k.nodes == nil {
+		nodes, _, _, err := k.s.nodeList(ctx)
+		if err != nil {
+			for i := range out {
+				out[i].Err = err
+			}
+			return out
+		}
+		k.nodes = nodes
+	}
+	byNode := map[string][]int{}
 	var order []string
 	for i, t := range targets {
-		results[i].ID = t.ID
-		if !t.Active {
-			results[i].Outcome, results[i].Err = source.KillNotKillable, ErrIdleNotKillable
+		nodeID, err := k.nodeOfTarget(ctx, t)
+		switch {
+		case err != nil:
+			out[i].Err = err
 			continue
-		}
-		rawID, nodeID := splitID(t.ID, nodes)
-		if id, ok := nodeOf[t.ID]; ok && nodeID == "" {
-			nodeID = id
-		}
-		if nodeID == "" && len(nodes) == 1 {
-			nodeID = nodes[0].ID
-		}
-		if nodeID == "" {
-			raw := t
-			raw.ID = rawID
-			id, err := s.locate(ctx, nodes, raw)
-			switch {
-			case err != nil:
-				results[i].Outcome, results[i].Err = source.KillFailed, fmt.Errorf("huawei: re-read before kill: %w", err)
-				continue
-			case id == "":
-				results[i].Outcome = source.KillAlreadyGone
-				continue
-			}
-			nodeID = id
+		case nodeID == "":
+			continue // gone everywhere
 		}
 		if _, ok := byNode[nodeID]; !ok {
 			order = append(order, nodeID)
 		}
-		byNode[nodeID] = append(byNode[nodeID], job{i, rawID, t})
+		byNode[nodeID] = append(byNode[nodeID], i)
 	}
-
 	for _, nodeID := range order {
-		jobs := byNode[nodeID]
-		n := nodeByID(nodes, nodeID)
-		want := make([]source.Session, len(jobs))
-		for i, j := range jobs {
-			want[i] = j.target
-			want[i].ID = j.rawID
+		idx := byNode[nodeID]
+		want := make([]source.Session, len(idx))
+		for j, i := range idx {
+			want[j] = targets[i]
+			want[j].ID, _ = splitID(targets[i].ID, k.nodes)
 		}
-		before, err := s.reread(ctx, n, want, true)
-		if err != nil {
-			for _, j := range jobs {
-				results[j.idx].Outcome, results[j.idx].Err = source.KillFailed, fmt.Errorf("huawei: re-read before kill: %w", err)
-			}
-			continue
-		}
-		var ids []string
-		var sent []job
-		for _, j := range jobs {
-			cur, found := before[j.rawID]
-			if !found || !cur.Active {
-				results[j.idx].Outcome = source.KillAlreadyGone
-				continue
-			}
-			if why := changed(j.target, cur); why != "" {
-				results[j.idx].Outcome = source.KillRefused
-				results[j.idx].Err = fmt.Errorf("huawei: session %s now belongs to another operation (%s): not killed; refresh and check", j.target.ID, why)
-				continue
-			}
-			ids = append(ids, j.rawID)
-			sent = append(sent, j)
-		}
-		if len(ids) == 0 {
-			continue
-		}
-		err = s.c.call(ctx, actionDeleteSession, "POST", []string{"v3", s.cfg.ProjectID, "nodes", nodeID, "session"}, nil, deleteSessionRequest{Sessions: ids}, nil)
-		if err != nil {
-			outcome := source.KillFailed
-			var api *APIError
-			switch {
-			case errors.As(err, &api) && api.Code == "DBS.200004":
-				outcome = source.KillNotKillable
-			case errors.As(err, &api) && api.HTTPStatus == http.StatusForbidden:
-				outcome = source.KillNotPermitted
-			}
-			for _, j := range sent {
-				results[j.idx].Outcome, results[j.idx].Err = outcome, err
-			}
-			continue
-		}
-		var check []source.Session
-		for _, j := range sent {
-			t := j.target
-			t.ID = j.rawID
-			check = append(check, t)
-		}
-		after, err := s.reread(ctx, n, check, false)
-		for _, j := range sent {
-			cur, still := after[j.rawID]
-			switch {
-			case err != nil:
-				results[j.idx].Outcome = source.KillPending
-				results[j.idx].Err = fmt.Errorf("huawei: the kill was accepted but the session could not be read back: %w", err)
-			case still && cur.Active && !changedRunning(j.target, cur):
-				results[j.idx].Outcome = source.KillPending
-			default:
-				results[j.idx].Outcome = source.KillGone
-			}
+		found, err := k.s.reread(ctx, nodeByID(k.nodes, nodeID), want, !k.killed)
+		for j, i := range idx {
+			cur, ok := found[want[j].ID]
+			out[i] = source.Current{Session: cur, Found: ok && cur.Active, Err: err}
 		}
 	}
-	return results
+	return out
+}
+
+// nodeOfTarget is the node t runs on, "" when it runs nowhere any more.
+func (k *killing) nodeOfTarget(ctx context.Context, t source.Session) (string, error) {
+	if id, ok := k.node[t.ID]; ok {
+		return id, nil
+	}
+	rawID, nodeID := splitID(t.ID, k.nodes)
+	if id, ok := k.nodeOf[t.ID]; ok && nodeID == "" {
+		nodeID = id
+	}
+	if nodeID == "" && len(k.nodes) == 1 {
+		nodeID = k.nodes[0].ID
+	}
+	if nodeID == "" {
+		raw := t
+		raw.ID = rawID
+		id, err := k.s.locate(ctx, k.nodes, raw)
+		if err != nil {
+			return "", err
+		}
+		nodeID = id
+	}
+	if nodeID != "" {
+		k.node[t.ID] = nodeID
+	}
+	return nodeID, nil
+}
+
+// Kill sends one DeleteSession per node with the targets' raw IDs.
+func (k *killing) Kill(ctx context.Context, targets []source.Session) []error {
+	k.killed = true
+	errs := make([]error, len(targets))
+	byNode := map[string][]int{}
+	var order []string
+	for i, t := range targets {
+		nodeID := k.node[t.ID]
+		if _, ok := byNode[nodeID]; !ok {
+			order = append(order, nodeID)
+		}
+		byNode[nodeID] = append(byNode[nodeID], i)
+	}
+	for _, nodeID := range order {
+		var ids []string
+		for _, i := range byNode[nodeID] {
+			raw, _ := splitID(targets[i].ID, k.nodes)
+			ids = append(ids, raw)
+		}
+		err := k.s.c.call(ctx, actionDeleteSession, "POST", []string{"v3", k.s.cfg.ProjectID, "nodes", nodeID, "session"}, nil, deleteSessionRequest{Sessions: ids}, nil)
+		for _, i := range byNode[nodeID] {
+			errs[i] = err
+		}
+	}
+	return errs
 }
 
 // reread returns the current state of the sessions of node n with the raw IDs of targets,
@@ -211,7 +204,7 @@ func (s *Source) locate(ctx context.Context, nodes []node, t source.Session) (st
 			return "", err
 		}
 		if cur, ok := found[t.ID]; ok && cur.Active {
-			if changed(t, cur) == "" {
+			if source.SameOperation(t, cur) == "" {
 				return n.ID, nil
 			}
 			if changedOn == "" {
@@ -263,7 +256,7 @@ var everything = source.Query{IdleConnections: true, IdleSessions: true, IdleCur
 // the same operation anyway), never empty ones.
 func (s *Source) findOne(ctx context.Context, n node, t source.Session) (source.Session, bool, error) {
 	params := url.Values{}
-	for _, v := range opTypes {
+	for _, v := range source.Ops {
 		if v == t.Op {
 			params.Set("type", v)
 		}
@@ -281,27 +274,4 @@ func (s *Source) findOne(ctx context.Context, n node, t source.Session) (source.
 		}
 	}
 	return source.Session{}, false, nil
-}
-
-// changed says why cur is not the operation the user saw as t, or "" when it is.
-func changed(t, cur source.Session) string {
-	switch {
-	case t.Client != "" && cur.Client != t.Client:
-		return fmt.Sprintf("client %s, was %s", cur.Client, t.Client)
-	case t.Desc != "" && cur.Desc != t.Desc:
-		return fmt.Sprintf("connection %s, was %s", cur.Desc, t.Desc)
-	case t.Op != "" && cur.Op != t.Op:
-		return fmt.Sprintf("type %s, was %s", cur.Op, t.Op)
-	case t.NS != "" && cur.NS != t.NS:
-		return fmt.Sprintf("namespace %s, was %s", cur.NS, t.NS)
-	case changedRunning(t, cur):
-		return fmt.Sprintf("running %v, was %v: it restarted", cur.Running(), t.Running())
-	}
-	return ""
-}
-
-// changedRunning: the same operation only runs longer; a clearly shorter running time means a
-// new operation took the ID (a second of slack absorbs rounding and clock differences).
-func changedRunning(t, cur source.Session) bool {
-	return cur.Running()+time.Second < t.Running()
 }

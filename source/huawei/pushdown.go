@@ -3,17 +3,12 @@ package huawei
 import (
 	"math"
 	"net/url"
-	"regexp/syntax"
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/currentop/currentop/source"
 )
-
-// opTypes is the documented vocabulary of ListSessions' type (MongoDB's currentOp "op").
-var opTypes = []string{"none", "update", "insert", "query", "command", "getmore", "remove", "killcursors"}
 
 // planSummaries is the documented vocabulary of plan_summary values.
 var planSummaries = []string{"COLLSCAN", "IXSCAN", "FETCH", "SORT", "LIMIT", "SKIP", "COUNT", "COUNT_SCAN", "TEXT", "PROJECTION"}
@@ -24,9 +19,9 @@ var planSummaries = []string{"COLLSCAN", "IXSCAN", "FETCH", "SORT", "LIMIT", "SK
 // matching is (equality is assumed at most):
 //
 //   - running>D / running>=D → cost_time (µs; the API returns sessions running longer).
-//   - op:X → type, when exactly one documented type contains X (Contains is a substring match),
-//     or op:/^x$/ names one.
-//   - plan:/^X$/ → plan_summary when X is a documented plan (matched case-insensitively).
+//   - op:X → type, when exactly one type of source.Ops contains X (Contains is a substring
+//     match), or op=x or op:/^x$/ names one (source.Term.LiteralIn).
+//   - plan=X or plan:/^X$/ → plan_summary when X is a documented plan.
 //   - ns:/(?-i)^db.coll$/ → namespace: only an exact, case-sensitive anchored literal is an
 //     exact namespace (a substring or case-folded match is not).
 //
@@ -45,17 +40,17 @@ func pushdown(f source.Filter) url.Values {
 				minUS = us
 			}
 		case t.Field == "op" && q.Get("type") == "":
-			if v := vocabularyMatch(t, opTypes); v != "" {
+			if v := vocabularyMatch(t, source.Ops); v != "" {
 				q.Set("type", v)
 			}
 		case t.Field == "plan" && q.Get("plan_summary") == "":
-			if t.Kind == source.Regex {
+			if t.Kind != source.Contains {
 				if v := vocabularyMatch(t, planSummaries); v != "" {
 					q.Set("plan_summary", v)
 				}
 			}
 		case t.Field == "ns" && q.Get("namespace") == "":
-			if lit, fold, ok := anchoredLiteral(t); ok && lit != "" && (!fold || caseless(lit)) {
+			if lit, anyCase, ok := t.Literal(); ok && lit != "" && !anyCase {
 				q.Set("namespace", lit)
 			}
 		}
@@ -102,47 +97,7 @@ func vocabularyMatch(t source.Term, vocab []string) string {
 			}
 		}
 		return hit
-	case source.Regex:
-		lit, _, ok := anchoredLiteral(t)
-		if !ok || lit == "" {
-			return ""
-		}
-		for _, w := range vocab {
-			if strings.EqualFold(w, lit) {
-				return w
-			}
-		}
 	}
-	return ""
-}
-
-// anchoredLiteral recognises a regular expression that matches exactly one string: ^literal$.
-// fold reports case-insensitive matching.
-func anchoredLiteral(t source.Term) (lit string, fold, ok bool) {
-	if t.Kind != source.Regex || t.Re == nil {
-		return "", false, false
-	}
-	re, err := syntax.Parse(t.Re.String(), syntax.Perl)
-	if err != nil {
-		return "", false, false
-	}
-	re = re.Simplify()
-	if re.Op != syntax.OpConcat || len(re.Sub) != 3 {
-		return "", false, false
-	}
-	begin, mid, end := re.Sub[0], re.Sub[1], re.Sub[2]
-	if begin.Op != syntax.OpBeginText || end.Op != syntax.OpEndText || mid.Op != syntax.OpLiteral {
-		return "", false, false
-	}
-	return string(mid.Rune), mid.Flags&syntax.FoldCase != 0, true
-}
-
-// caseless reports whether s has no letter that changes under case folding.
-func caseless(s string) bool {
-	for _, r := range s {
-		if unicode.SimpleFold(r) != r {
-			return false
-		}
-	}
-	return true
+	w, _ := t.LiteralIn(vocab)
+	return w
 }

@@ -25,6 +25,7 @@ var (
 	_ source.Source = (*Source)(nil)
 	_ source.Killer = (*Source)(nil)
 	_ source.Lister = (*Source)(nil)
+	_ source.Pacer  = (*Source)(nil)
 )
 
 func TestSnapshotMapsSessionsAndClients(t *testing.T) {
@@ -201,8 +202,8 @@ func TestAuthenticationErrors(t *testing.T) {
 			e := newEnv(t, nil, func(o *huaweiapi.Options, c *Config) { c.Credentials = tt.creds })
 			_, err := e.src.Snapshot(context.Background(), source.Query{})
 			var auth *AuthError
-			if !errors.As(err, &auth) {
-				t.Fatalf("err = %v, want an *AuthError", err)
+			if !errors.As(err, &auth) || source.KindOf(err) != source.ErrAuth {
+				t.Fatalf("err = %v, want an *AuthError of kind %v", err, source.ErrAuth)
 			}
 			var api *APIError
 			if !errors.As(err, &api) || api.Code != "APIGW.0301" || api.HTTPStatus != 401 {
@@ -238,7 +239,7 @@ func TestAPIErrors(t *testing.T) {
 		e := newEnv(t, nil, func(o *huaweiapi.Options, c *Config) { c.NodeID = "nosuchnode0000no02" })
 		_, err := e.src.Snapshot(context.Background(), source.Query{})
 		var api *APIError
-		if !errors.As(err, &api) || api.Code != "DBS.200002" || !strings.Contains(err.Error(), "--node") {
+		if !errors.As(err, &api) || api.Code != "DBS.200002" || !strings.Contains(err.Error(), "--node") || source.KindOf(err) != source.ErrNotFound {
 			t.Errorf("err = %v", err)
 		}
 		if api != nil && api.RequestID == "" {
@@ -297,7 +298,10 @@ func TestAPIErrors(t *testing.T) {
 		is     func(error) bool
 	}{
 		{"permission denied", 403, `{"error_code":"DBS.280001","error_msg":"Policy doesn't allow dds:instance:list to be performed."}`,
-			[]string{"dds:instance:list", "DBS.280001"}, nil},
+			[]string{"dds:instance:list", "DBS.280001"}, func(err error) bool {
+				var se *source.Error
+				return errors.As(err, &se) && se.Kind == source.ErrPermission && strings.Contains(se.Hint, "dds:instance:list")
+			}},
 		{"other DBS code", 400, `{"error_code":"DBS.201014","error_msg":"Instance frozen"}`, []string{"DBS.201014", "Instance frozen"}, nil},
 		{"nested error shape", 400, `{"error":{"code":"DBS.200001","message":"bad limit"}}`, []string{"DBS.200001", "bad limit"}, nil},
 		{"code/message shape", 401, `{"code":"APIGW.0303","message":"Incorrect app authentication information"}`, []string{"authentication failed"},
@@ -386,6 +390,10 @@ func TestThrottling(t *testing.T) {
 		if !strings.Contains(err.Error(), "throttled") || !strings.Contains(err.Error(), "--interval") {
 			t.Errorf("message %q", err)
 		}
+		var se *source.Error
+		if !errors.As(err, &se) || se.Kind != source.ErrRateLimited || !strings.Contains(se.Hint, "--interval") {
+			t.Errorf("as a source.Error: %+v", se)
+		}
 	})
 	t.Run("never waits past the caller's deadline", func(t *testing.T) {
 		e := newEnv(t, &fakeBackend{}, func(o *huaweiapi.Options, c *Config) { o.Rate, o.Burst = 0.001, 1 })
@@ -447,7 +455,7 @@ func TestTimeoutsAndCancellation(t *testing.T) {
 	guard, cancelGuard := context.WithTimeout(context.Background(), time.Minute)
 	defer cancelGuard()
 	_, err = src.Snapshot(guard, source.Query{})
-	if err == nil || !strings.Contains(err.Error(), "no answer") || !strings.Contains(err.Error(), "--timeout") {
+	if err == nil || !strings.Contains(err.Error(), "no answer") || !strings.Contains(err.Error(), "--timeout") || source.KindOf(err) != source.ErrTimeout {
 		t.Errorf("err = %v", err)
 	}
 	if guard.Err() != nil {
@@ -474,7 +482,7 @@ func TestTimeoutsAndCancellation(t *testing.T) {
 	ln.Close()
 	src, _ = New(Config{Region: "cn-north-4", ProjectID: "p1", InstanceID: "i1", Endpoint: url, Credentials: Credentials{Token: "tok"}})
 	_, err = src.Snapshot(context.Background(), source.Query{})
-	if err == nil || !strings.Contains(err.Error(), "cannot reach") {
+	if err == nil || !strings.Contains(err.Error(), "cannot reach") || source.KindOf(err) != source.ErrUnreachable {
 		t.Errorf("unreachable: %v", err)
 	}
 }
@@ -652,7 +660,7 @@ func TestKill(t *testing.T) {
 		e, snap := setup(t)
 		e.fake.set(func(f *fakeBackend) { f.sessions[0].Op = "update" })
 		res := e.src.Kill(context.Background(), []source.Session{find(snap, "1")})
-		if res[0].Outcome != source.KillRefused || !strings.Contains(res[0].Err.Error(), "type update") {
+		if res[0].Outcome != source.KillRefused || !strings.Contains(res[0].Err.Error(), "op update, was query") {
 			t.Errorf("result %+v", res[0])
 		}
 	})

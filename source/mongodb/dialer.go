@@ -6,6 +6,8 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+
+	"go.mongodb.org/mongo-driver/v2/event"
 )
 
 // dialer opens the driver's sockets. It remembers the local address of each open socket —
@@ -17,6 +19,8 @@ type dialer struct {
 	mu      sync.Mutex
 	open    map[string]int // local "ip:port" → open sockets
 	bytesIn atomic.Int64
+	// The last failed dial and heartbeat, until the server answers again.
+	dialErr, beatErr atomic.Pointer[error]
 }
 
 func newDialer() *dialer { return &dialer{open: map[string]int{}} }
@@ -24,8 +28,10 @@ func newDialer() *dialer { return &dialer{open: map[string]int{}} }
 func (d *dialer) DialContext(ctx context.Context, network, address string) (net.Conn, error) {
 	c, err := d.d.DialContext(ctx, network, address)
 	if err != nil {
+		d.dialErr.Store(&err)
 		return nil, err
 	}
+	d.dialErr.Store(nil)
 	tc := &trackedConn{Conn: c, d: d}
 	if a, ok := c.LocalAddr().(*net.TCPAddr); ok {
 		tc.local = a.String()
@@ -34,6 +40,34 @@ func (d *dialer) DialContext(ctx context.Context, network, address string) (net.
 		d.mu.Unlock()
 	}
 	return tc, nil
+}
+
+// monitor records the heartbeats' failures (a TLS or handshake error the dial did not see)
+// and clears the last failure when the server answers.
+func (d *dialer) monitor() *event.ServerMonitor {
+	return &event.ServerMonitor{
+		ServerHeartbeatFailed: func(e *event.ServerHeartbeatFailedEvent) {
+			if e.Failure != nil {
+				err := e.Failure
+				d.beatErr.Store(&err)
+			}
+		},
+		ServerHeartbeatSucceeded: func(*event.ServerHeartbeatSucceededEvent) {
+			d.dialErr.Store(nil)
+			d.beatErr.Store(nil)
+		},
+	}
+}
+
+// lastFailure is the last failed dial since the server last answered (the most precise
+// words), else the last failed heartbeat, else nil.
+func (d *dialer) lastFailure() error {
+	for _, p := range []*error{d.dialErr.Load(), d.beatErr.Load()} {
+		if p != nil {
+			return *p
+		}
+	}
+	return nil
 }
 
 // localAddrs lists the local addresses of the open sockets.

@@ -7,8 +7,8 @@ import (
 	"strings"
 
 	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/x/mongo/driver/auth"
-	"go.mongodb.org/mongo-driver/v2/x/mongo/driver/topology"
+
+	"github.com/currentop/currentop/source"
 )
 
 // Server error codes the source explains.
@@ -17,72 +17,97 @@ const (
 	codeAuthenticationFailed = 18
 )
 
-// explain turns a driver error into one that says what to do. action completes "cannot
-// <action> <target>", e.g. "run $currentOp on".
+// explain turns a driver error into one that says what to do: a *source.Error with its kind
+// and hint when the cause is known. action completes "cannot <action> <target>", e.g. "run
+// $currentOp on".
+//
+// It relies on the driver's public, typed errors (mongo.CommandError codes, mongo.IsTimeout,
+// mongo.IsNetworkError) and reads message text only where the driver offers no type: a server
+// below the driver's wire version, and a handshake failure that reaches an operation through a
+// cleared pool (the driver's pool-cleared error keeps its cause only as text).
 func (s *Source) explain(err error, action string) error {
 	if err == nil {
 		return nil
 	}
-	msg := err.Error()
-	who := "the connecting user"
-	if s.user != "" {
-		who = fmt.Sprintf("user %q", s.user)
-	}
+	who := s.who()
 	var ce mongo.CommandError
 	isCmd := errors.As(err, &ce)
-	var ae *auth.Error
 	switch {
-	case strings.Contains(msg, "reports wire version") && strings.Contains(msg, "requires at least"):
-		return s.redact(fmt.Errorf("server at %s reports MongoDB < 4.4; this driver needs 4.4+; use --source tencent or --source huawei for older managed instances: %w", s.target, err))
+	case isTooOld(err):
+		return s.fail(source.ErrUnsupported, err,
+			"the server runs MongoDB < 4.4, which this driver cannot monitor: use --source tencent or --source huawei for older managed instances",
+			"server at %s reports MongoDB < 4.4; this driver needs 4.4+; use --source tencent or --source huawei for older managed instances: %v", s.target, err)
 	case errors.Is(err, context.Canceled):
 		return s.redact(fmt.Errorf("%s %s: cancelled: %w", action, s.target, err))
-	case errors.As(err, &ae) || (isCmd && ce.Code == codeAuthenticationFailed) ||
-		// A failed handshake clears the pool; other operations then carry the cause as text.
-		strings.Contains(msg, "auth error") || strings.Contains(msg, "(AuthenticationFailed)"):
-		return s.brief(err, "authentication to %s failed for %s: check the user name, password and authSource (the database the user was created in)", s.target, who)
-	case isCmd && ce.Code == codeUnauthorized && strings.Contains(strings.ToLower(ce.Message), "requires authentication"):
-		return s.brief(err, "%s requires authentication: put a user with role clusterMonitor in the URI (mongodb://user:password@host/?authSource=admin)", s.target)
+	case isCmd && ce.Code == codeAuthenticationFailed || !isCmd && isHandshakeAuthText(err):
+		return s.fail(source.ErrAuth, err,
+			fmt.Sprintf("%s was rejected: check the user name, password and authSource (the database the user was created in)", who),
+			"authentication to %s failed for %s: check the user name, password and authSource (the database the user was created in)", s.target, who)
+	case isCmd && ce.Code == codeUnauthorized && !s.creds:
+		return s.fail(source.ErrAuth, err,
+			"the server requires authentication: put a user with role clusterMonitor in the URI (mongodb://user:password@host/?authSource=admin)",
+			"%s requires authentication: put a user with role clusterMonitor in the URI (mongodb://user:password@host/?authSource=admin)", s.target)
 	case isCmd && ce.Code == codeUnauthorized:
-		return s.brief(err, "%s is not authorised to %s %s: viewing operations needs the inprog and serverStatus privileges — grant role clusterMonitor to %s", who, action, s.target, who)
+		return s.fail(source.ErrPermission, err,
+			fmt.Sprintf("viewing operations needs the inprog and serverStatus privileges: grant role clusterMonitor to %s", who),
+			"%s is not authorised to %s %s: viewing operations needs the inprog and serverStatus privileges — grant role clusterMonitor to %s", who, action, s.target, who)
 	case isUnreachable(err):
-		return s.brief(err, "cannot reach %s within %s: %s — check host/port, firewall, TLS options", s.target, s.timeout, lastServerError(err))
+		why := s.lastFailure(err)
+		return s.fail(source.ErrUnreachable, err,
+			fmt.Sprintf("no answer within %s (%s): check host/port, firewall, TLS options", s.timeout, why),
+			"cannot reach %s within %s: %s — check host/port, firewall, TLS options", s.target, s.timeout, why)
 	}
-	return s.redact(fmt.Errorf("cannot %s %s: %w", action, s.target, err))
+	return &source.Error{Kind: source.ErrOther, Hint: Scrub(fmt.Sprintf("cannot %s the server: %v", action, err), s.secrets),
+		Err: s.redact(fmt.Errorf("cannot %s %s: %w", action, s.target, err))}
+}
+
+// who names the connecting user in messages.
+func (s *Source) who() string {
+	if s.user != "" {
+		return fmt.Sprintf("user %q", s.user)
+	}
+	return "the connecting user"
+}
+
+// isTooOld recognises the driver's refusal of a server below its minimum wire version, which
+// it reports as text only.
+func isTooOld(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "reports wire version") && strings.Contains(msg, "requires at least")
+}
+
+// isHandshakeAuthText recognises an authentication failure that reached this operation as the
+// text of another one's: the driver's pool-cleared error does not wrap its cause.
+func isHandshakeAuthText(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "auth error") || strings.Contains(msg, "(AuthenticationFailed)")
 }
 
 func isUnreachable(err error) bool {
-	var sse topology.ServerSelectionError
-	var psse *topology.ServerSelectionError
-	return errors.As(err, &sse) || errors.As(err, &psse) || mongo.IsNetworkError(err) ||
-		mongo.IsTimeout(err) || errors.Is(err, context.DeadlineExceeded)
+	return mongo.IsNetworkError(err) || mongo.IsTimeout(err) || errors.Is(err, context.DeadlineExceeded) ||
+		errors.Is(err, mongo.ErrClientDisconnected)
 }
 
-// lastServerError is the driver's most useful detail about why no server could be selected
-// (e.g. "dial tcp 127.0.0.1:1: connect: connection refused").
-func lastServerError(err error) string {
-	var sse topology.ServerSelectionError
-	if !errors.As(err, &sse) {
-		var p *topology.ServerSelectionError
-		if !errors.As(err, &p) || p == nil {
-			if errors.Is(err, context.DeadlineExceeded) {
-				return "timed out"
-			}
-			return "no answer"
-		}
-		sse = *p
-	}
-	for _, srv := range sse.Desc.Servers {
-		if srv.LastError != nil {
-			return srv.LastError.Error()
+// lastFailure is the most useful detail about why the server did not answer: the last failed
+// dial or heartbeat (e.g. "dial tcp 127.0.0.1:1: connect: connection refused"), if it has not
+// answered since.
+func (s *Source) lastFailure(err error) string {
+	if s.dial != nil {
+		if f := s.dial.lastFailure(); f != nil {
+			return f.Error()
 		}
 	}
-	if sse.Wrapped != nil {
-		if errors.Is(sse.Wrapped, context.DeadlineExceeded) {
-			return "no answer" // e.g. a TLS port spoken to in plain text, or a silent proxy
-		}
-		return sse.Wrapped.Error()
+	if errors.Is(err, context.DeadlineExceeded) || mongo.IsTimeout(err) {
+		return "no answer" // e.g. a silent server, a TLS port spoken to in plain text, a proxy
 	}
-	return "no server answered"
+	return "no answer"
+}
+
+// fail is an explained error of a known kind: the message says it all (the driver's text adds
+// nothing the user can act on, or is quoted in it), hint is the part a UI shows beside the
+// target, and err stays reachable with errors.Is/As. Secrets are scrubbed from both.
+func (s *Source) fail(kind source.ErrKind, err error, hint, format string, args ...any) error {
+	return &source.Error{Kind: kind, Hint: Scrub(hint, s.secrets), Err: s.brief(err, format, args...)}
 }
 
 // brief is an error whose message is only the advice: the driver's text (topology dumps,

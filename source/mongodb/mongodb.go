@@ -32,7 +32,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"slices"
 	"strings"
 	"sync"
@@ -68,6 +67,7 @@ type Source struct {
 	client  *mongo.Client
 	target  string // the URI, password masked
 	user    string // the URI's user name, for error messages
+	creds   bool   // the URI carries credentials (a user, or a mechanism such as X.509)
 	secrets []string
 	timeout time.Duration
 	dial    *dialer
@@ -116,6 +116,7 @@ func Open(ctx context.Context, cfg Config) (*Source, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, s.invalidURI(err)
 	}
+	s.creds = opts.Auth != nil
 	if a := opts.Auth; a != nil && a.Username != "" {
 		src := a.AuthSource
 		if src == "" {
@@ -138,7 +139,8 @@ func Open(ctx context.Context, cfg Config) (*Source, error) {
 		SetTimeout(timeout).
 		SetServerMonitoringMode(options.ServerMonitoringModePoll).
 		SetDialer(s.dial).
-		SetMonitor(&event.CommandMonitor{Started: s.commandStarted})
+		SetMonitor(&event.CommandMonitor{Started: s.commandStarted}).
+		SetServerMonitor(s.dial.monitor())
 
 	client, err := mongo.Connect(opts)
 	if err != nil {
@@ -360,20 +362,7 @@ func (s *Source) Snapshot(ctx context.Context, q source.Query) (*source.Snapshot
 }
 
 // keep applies the query's toggles client-side, whatever the server returned.
-func keep(s source.Session, q source.Query) bool {
-	if s.Internal && !q.System {
-		return false
-	}
-	switch s.Type {
-	case source.TypeIdle:
-		return q.IdleConnections
-	case source.TypeIdleSession:
-		return q.IdleSessions
-	case source.TypeIdleCursor:
-		return q.IdleCursors
-	}
-	return true
-}
+func keep(s source.Session, q source.Query) bool { return q.Shows(&s) }
 
 // idleLocalPipeline lists the idle application connections of a mongos.
 func idleLocalPipeline(q source.Query, me self) bson.A {
@@ -563,11 +552,5 @@ func sortedKeys(m map[string]bool) []string {
 	return out
 }
 
-// hostOnly strips a port: "10.0.0.7:5123" → "10.0.0.7", "[2001:db8::5]:443" → "2001:db8::5";
-// anything without a port ("2001:db8::5", "10.0.0.7") is returned as is.
-func hostOnly(addr string) string {
-	if h, _, err := net.SplitHostPort(addr); err == nil {
-		return h
-	}
-	return strings.TrimSuffix(strings.TrimPrefix(addr, "["), "]")
-}
+// hostOnly strips a port: "10.0.0.7:5123" → "10.0.0.7", "[2001:db8::5]:443" → "2001:db8::5".
+func hostOnly(addr string) string { return source.HostOf(addr) }

@@ -432,12 +432,13 @@ func TestAuthErrors(t *testing.T) {
 		name     string
 		uri      string
 		secret   string
+		kind     source.ErrKind
 		contains []string
 	}{
-		{"wrong password", userURI(srv, "mon", "wrong-Secret-9"), "wrong-Secret-9", []string{"authentication", `"mon@admin"`, "password"}},
-		{"unknown user", userURI(srv, "nobody", "nobody-Secret-8"), "nobody-Secret-8", []string{"authentication to", "failed", `"nobody@admin"`}},
-		{"without clusterMonitor", userURI(srv, "app", "app-Secret-3"), "app-Secret-3", []string{"not authorised", "clusterMonitor", `"app@admin"`}},
-		{"no credentials", "mongodb://" + srv.Addr() + "/", "", []string{"requires authentication", "clusterMonitor"}},
+		{"wrong password", userURI(srv, "mon", "wrong-Secret-9"), "wrong-Secret-9", source.ErrAuth, []string{"authentication", `"mon@admin"`, "password"}},
+		{"unknown user", userURI(srv, "nobody", "nobody-Secret-8"), "nobody-Secret-8", source.ErrAuth, []string{"authentication to", "failed", `"nobody@admin"`}},
+		{"without clusterMonitor", userURI(srv, "app", "app-Secret-3"), "app-Secret-3", source.ErrPermission, []string{"not authorised", "clusterMonitor", `"app@admin"`}},
+		{"no credentials", "mongodb://" + srv.Addr() + "/", "", source.ErrAuth, []string{"requires authentication", "clusterMonitor"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -454,6 +455,9 @@ func TestAuthErrors(t *testing.T) {
 			if tt.secret != "" && strings.Contains(err.Error(), tt.secret) {
 				t.Errorf("error leaks the password: %q", err)
 			}
+			if k := source.KindOf(err); k != tt.kind {
+				t.Errorf("kind %v, want %v", k, tt.kind)
+			}
 		})
 	}
 
@@ -466,7 +470,7 @@ func TestAuthErrors(t *testing.T) {
 			t.Errorf("user = %q", target.User)
 		}
 		res := s.Kill(context.Background(), []source.Session{target})
-		if res[0].Outcome != source.KillNotPermitted || res[0].Err == nil || !strings.Contains(res[0].Err.Error(), "hostManager") ||
+		if res[0].Outcome != source.KillNotPermitted || source.KindOf(res[0].Err) != source.ErrPermission || !strings.Contains(res[0].Err.Error(), "hostManager") ||
 			strings.Contains(res[0].Err.Error(), "mon-Secret-1") {
 			t.Errorf("kill without killop: %+v", res[0])
 		}
@@ -508,6 +512,11 @@ func TestUnreachable(t *testing.T) {
 				!strings.Contains(msg, "check host/port") || strings.Contains(msg, "Pa55-word") {
 				t.Errorf("error: %s", msg)
 			}
+			var se *source.Error
+			if !errors.As(err, &se) || se.Kind != source.ErrUnreachable || !strings.Contains(se.Hint, "check host/port") {
+				t.Errorf("not an unreachable error with a hint: %#v", err)
+			}
+			t.Logf("%s", msg)
 			// Liveness, generous for a loaded machine: the timeout bounds the whole Open (the
 			// driver alone would try for 30 s).
 			if elapsed > tt.timeout+20*time.Second {
@@ -565,30 +574,45 @@ func TestServerOlderThan44(t *testing.T) {
 	}
 }
 
-// Classification of the driver's error texts, including ones the simulator cannot produce.
+// Classification of the driver's errors, including ones the simulator cannot produce: the
+// kind and hint a UI shows, and the whole message a one-shot run prints.
 func TestErrorsAreExplained(t *testing.T) {
-	s := &Source{target: MaskURI("mongodb://mon:pw-Secret@db1:27017/"), timeout: 5 * time.Second}
-	s.user, s.secrets = uriSecrets("mongodb://mon:pw-Secret@db1:27017/")
+	const uri = "mongodb://mon:pw-Secret@db1:27017/"
+	s := &Source{target: MaskURI(uri), timeout: 5 * time.Second, creds: true}
+	s.user, s.secrets = uriSecrets(uri)
+	anon := &Source{target: "mongodb://db1:27017/", timeout: 5 * time.Second}
 	tests := []struct {
 		name     string
+		src      *Source
 		err      error
+		kind     source.ErrKind
+		hint     string
 		contains []string
 	}{
-		{"old server", fmt.Errorf("server selection error: %w", errors.New("server at db1:27017 reports wire version 8, but this version of the Go driver requires at least 9 (MongoDB 4.4)")),
+		{"old server", s, fmt.Errorf("server selection error: %w", errors.New("server at db1:27017 reports wire version 8, but this version of the Go driver requires at least 9 (MongoDB 4.4)")),
+			source.ErrUnsupported, "--source tencent",
 			[]string{"MongoDB < 4.4", "this driver needs 4.4+", "--source tencent", "mongodb://mon:***@db1:27017/"}},
-		{"auth via pool clearing", errors.New("connection pool for db1:27017 was cleared because another operation failed with: auth error: unable to authenticate using mechanism \"SCRAM-SHA-256\": (AuthenticationFailed) Authentication failed. pw-Secret"),
+		{"auth", s, fmt.Errorf("handshake: %w", mongo.CommandError{Code: 18, Name: "AuthenticationFailed", Message: "Authentication failed."}),
+			source.ErrAuth, "authSource",
 			[]string{"authentication to mongodb://mon:***@db1:27017/ failed", `user "mon"`, "authSource"}},
-		{"unauthorised", mongo.CommandError{Code: 13, Message: "not authorized on admin to execute command { aggregate: 1 }"},
+		{"auth via pool clearing", s, errors.New("connection pool for db1:27017 was cleared because another operation failed with: auth error: unable to authenticate using mechanism \"SCRAM-SHA-256\": (AuthenticationFailed) Authentication failed. pw-Secret"),
+			source.ErrAuth, "authSource",
+			[]string{"authentication to mongodb://mon:***@db1:27017/ failed", `user "mon"`, "authSource"}},
+		{"unauthorised", s, mongo.CommandError{Code: 13, Message: "not authorized on admin to execute command { aggregate: 1 }"},
+			source.ErrPermission, "grant role clusterMonitor",
 			[]string{`user "mon" is not authorised`, "grant role clusterMonitor"}},
-		{"unauthenticated", mongo.CommandError{Code: 13, Message: "Command aggregate requires authentication"},
+		{"unauthenticated", anon, mongo.CommandError{Code: 13, Message: "Command aggregate requires authentication"},
+			source.ErrAuth, "requires authentication",
 			[]string{"requires authentication", "clusterMonitor"}},
-		{"deadline", context.DeadlineExceeded, []string{"cannot reach mongodb://mon:***@db1:27017/ within 5s", "check host/port"}},
-		{"cancelled", context.Canceled, []string{"cancelled"}},
-		{"other", mongo.CommandError{Code: 2, Message: "BadValue pw-Secret"}, []string{"cannot run $currentOp on mongodb://mon:***@db1:27017/"}},
+		{"deadline", s, context.DeadlineExceeded, source.ErrUnreachable, "check host/port",
+			[]string{"cannot reach mongodb://mon:***@db1:27017/ within 5s", "check host/port"}},
+		{"cancelled", s, context.Canceled, source.ErrOther, "", []string{"cancelled"}},
+		{"other", s, mongo.CommandError{Code: 2, Message: "BadValue pw-Secret"}, source.ErrOther, "cannot run $currentOp on the server: ",
+			[]string{"cannot run $currentOp on mongodb://mon:***@db1:27017/"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := s.explain(tt.err, "run $currentOp on")
+			err := tt.src.explain(tt.err, "run $currentOp on")
 			for _, c := range tt.contains {
 				if !strings.Contains(err.Error(), c) {
 					t.Errorf("%q does not say %q", err, c)
@@ -601,6 +625,17 @@ func TestErrorsAreExplained(t *testing.T) {
 				if _, isCmd := tt.err.(mongo.CommandError); !isCmd {
 					t.Errorf("%v does not wrap %v", err, tt.err)
 				}
+			}
+			var se *source.Error
+			switch {
+			case tt.hint == "":
+				if errors.As(err, &se) {
+					t.Errorf("cancellation typed %v", se.Kind)
+				}
+			case !errors.As(err, &se) || se.Kind != tt.kind:
+				t.Errorf("kind of %q = %v, want %v", err, source.KindOf(err), tt.kind)
+			case !strings.Contains(se.Hint, tt.hint) || strings.Contains(se.Hint, "db1") || strings.Contains(se.Hint, "pw-Secret"):
+				t.Errorf("hint %q: want %q, without the target or a secret", se.Hint, tt.hint)
 			}
 		})
 	}

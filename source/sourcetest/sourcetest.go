@@ -13,6 +13,11 @@
 // unique, types valid, every text field clean), no secret leaks into anything shown, a
 // cancelled context returns promptly, pushed-down filters return exactly what local
 // filtering would, idle toggles give supersets, client counts are sane, and kills are safe.
+//
+// Three of its checks are the rules every source shares, run against each one:
+// visibility (source.Query.Shows decides what each toggle shows), literal extraction
+// (field=value and anchored patterns, which sources push down through source.Term.Literal,
+// lose nothing) and kill identity (source.SameOperation decides what may be killed).
 package sourcetest
 
 import (
@@ -72,9 +77,11 @@ func Run(t *testing.T, cfg Config) {
 	t.Run("cancelled context", r.cancelled)
 	t.Run("filter pushdown", r.filters)
 	t.Run("idle toggle superset", r.idleSuperset)
+	t.Run("rule: visibility", r.visibility)
+	t.Run("rule: literal extraction", r.literals)
 	t.Run("clients sane", r.clients)
 	if cfg.CanKill {
-		t.Run("kill", r.kill)
+		t.Run("rule: kill identity", r.kill)
 	}
 	// Last, so it sees every error the other checks ran into.
 	t.Run("no secrets in errors", r.secretsInErrors)
@@ -373,8 +380,68 @@ func filterCases(snap *source.Snapshot) []string {
 // filtering) matches the filter and is drawn from the unfiltered deployment, and nothing
 // that matched before and after is lost.
 func (r *runner) filters(t *testing.T) {
-	base := r.snapshot(t, source.Query{})
-	for _, text := range filterCases(base) {
+	r.checkFilters(t, filterCases(r.snapshot(t, source.Query{})))
+}
+
+// literals checks the filters sources push down as literals (source.Term.Literal): field=value
+// in the value's own case and in another, its negation, and anchored patterns that ignore case
+// or do not, on the fields the deployment shows.
+func (r *runner) literals(t *testing.T) {
+	r.checkFilters(t, literalCases(r.snapshot(t, source.Query{})))
+}
+
+// literalCases derives literal filters from the first user operation that has each field.
+func literalCases(snap *source.Snapshot) []string {
+	var cases []string
+	for _, field := range []string{"op", "ns", "desc", "shard", "plan", "app"} {
+		for i := range snap.Sessions {
+			s := &snap.Sessions[i]
+			v := fieldValue(s, field)
+			if !userActive(s) || v == "" {
+				continue
+			}
+			quoted := `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(v) + `"`
+			pattern := strings.ReplaceAll(regexp.QuoteMeta(v), "/", `\/`)
+			otherCase := strings.ToUpper(quoted)
+			if otherCase == quoted {
+				otherCase = strings.ToLower(quoted)
+			}
+			cases = append(cases,
+				field+"="+quoted,
+				field+"="+otherCase,
+				"-"+field+"="+quoted,
+				field+":/^"+pattern+"$/",
+				field+":/(?-i)^"+pattern+"$/",
+			)
+			break
+		}
+	}
+	return cases
+}
+
+func fieldValue(s *source.Session, field string) string {
+	switch field {
+	case "op":
+		return s.Op
+	case "ns":
+		return s.NS
+	case "desc":
+		return s.Desc
+	case "shard":
+		return s.Shard
+	case "plan":
+		return s.PlanSummary
+	case "app":
+		return s.App
+	}
+	return ""
+}
+
+// checkFilters checks each filter: what a filtered snapshot returns (after local filtering)
+// matches the filter and is drawn from the unfiltered deployment, and nothing that matched
+// before and after is lost.
+func (r *runner) checkFilters(t *testing.T, texts []string) {
+	for _, text := range texts {
 		t.Run(text, func(t *testing.T) {
 			f, err := source.ParseFilter(text)
 			if err != nil {
@@ -454,6 +521,35 @@ func (r *runner) idleSuperset(t *testing.T) {
 	}
 }
 
+// visibility checks the one visibility rule: for each toggle, a snapshot holds every session
+// that source.Query.Shows lets through among those a snapshot with every toggle on holds,
+// unchanged, just before and after it. (It may hold more: callers apply the rule anyway.)
+func (r *runner) visibility(t *testing.T) {
+	for _, q := range []source.Query{
+		{}, {IdleConnections: true}, {IdleSessions: true}, {IdleCursors: true}, {System: true},
+		{IdleConnections: true, IdleSessions: true, IdleCursors: true},
+	} {
+		before := r.snapshot(t, allQuery)
+		got := r.snapshot(t, q)
+		after := r.snapshot(t, allQuery)
+		kind := func(s *source.Session) string { return fmt.Sprintf("%s/%v", s.Type, s.Internal) }
+		stable := map[string]string{}
+		for i := range after.Sessions {
+			stable[after.Sessions[i].ID] = kind(&after.Sessions[i])
+		}
+		in := map[string]bool{}
+		for _, s := range got.Sessions {
+			in[s.ID] = true
+		}
+		for i := range before.Sessions {
+			s := &before.Sessions[i]
+			if stable[s.ID] == kind(s) && q.Shows(s) && !in[s.ID] {
+				t.Errorf("query %+v: session %q (%s, internal %v) is shown by the rule but not returned", q, s.ID, s.Type, s.Internal)
+			}
+		}
+	}
+}
+
 func (r *runner) clients(t *testing.T) {
 	snap := r.snapshot(t, source.Query{})
 	seen := map[string]bool{}
@@ -483,6 +579,36 @@ func hasPort(ip string) bool {
 }
 
 var trailingDigits = regexp.MustCompile(`[0-9]+$`)
+
+type imposter struct {
+	field string
+	s     source.Session
+}
+
+// imposters are the victim's ID with one field of its identity (source.SameOperation)
+// changed: only fields it has, since a field one reading lacks proves nothing.
+func imposters(v source.Session) []imposter {
+	var out []imposter
+	add := func(field string, known bool, change func(s *source.Session)) {
+		if known {
+			s := v
+			change(&s)
+			out = append(out, imposter{field, s})
+		}
+	}
+	add("connection", v.ConnectionID != 0, func(s *source.Session) { s.ConnectionID += 1_000_000 })
+	add("client", v.Client != "", func(s *source.Session) { s.Client = "192.0.2.99:1" })
+	add("connection description", v.Desc != "", func(s *source.Session) { s.Desc = "conformance-not-this-one" })
+	add("op", v.Op != "", func(s *source.Session) {
+		s.Op = "killcursors"
+		if strings.EqualFold(v.Op, s.Op) {
+			s.Op = "insert"
+		}
+	})
+	add("namespace", v.NS != "", func(s *source.Session) { s.NS = "conformance.not_this_one" })
+	add("start (it restarted)", true, func(s *source.Session) { s.RunningUS += int64(time.Hour / time.Microsecond) })
+	return out
+}
 
 func (r *runner) kill(t *testing.T) {
 	k, ok := r.src.(source.Killer)
@@ -522,25 +648,30 @@ func (r *runner) kill(t *testing.T) {
 	if res := killOne(unknown); res.Outcome != source.KillAlreadyGone && res.Outcome != source.KillRefused {
 		t.Errorf("kill of unknown %q: %s (%v)", unknown.ID, res.Outcome, res.Err)
 	}
-	// The victim's ID, but a different operation than the one there now: refused.
-	imposter := *victim
-	imposter.ConnectionID += 1_000_000
-	imposter.Client = "192.0.2.99:1"
-	imposter.NS = "conformance.not_this_one"
-	if res := killOne(imposter); res.Outcome != source.KillRefused && res.Outcome != source.KillAlreadyGone {
-		t.Errorf("kill of %q with another identity: %s (%v), want refused", imposter.ID, res.Outcome, res.Err)
-	} else if res.Outcome == source.KillRefused && res.Err == nil {
-		t.Error("refusal without an explanation")
+	// The victim's ID under another identity, one field at a time: refused (or gone, when
+	// the source reads it back by that field), never killed.
+	for _, imp := range imposters(*victim) {
+		res := killOne(imp.s)
+		if res.Outcome != source.KillRefused && res.Outcome != source.KillAlreadyGone {
+			t.Errorf("kill of %q with another %s: %s (%v), want refused", imp.s.ID, imp.field, res.Outcome, res.Err)
+		} else if res.Outcome == source.KillRefused && res.Err == nil {
+			t.Errorf("refusal without an explanation (another %s)", imp.field)
+		}
 	}
-	// The real thing.
-	res := killOne(*victim)
+	// The real thing, as a source may have reported it: op in another case, without the
+	// fields a provider may leave out, and half the slack (source.RestartSlack) longer.
+	seen := *victim
+	seen.Op = strings.ToUpper(seen.Op)
+	seen.Client, seen.Desc, seen.ConnectionID = "", "", 0
+	seen.RunningUS += int64(source.RestartSlack/time.Microsecond) / 2
+	res := killOne(seen)
 	switch res.Outcome {
 	case source.KillGone, source.KillPending:
 	case source.KillAlreadyGone:
 		t.Logf("victim %q ended on its own before the kill", victim.ID)
 		return
 	default:
-		t.Fatalf("kill of %q: %s (%v)", victim.ID, res.Outcome, res.Err)
+		t.Fatalf("kill of %q as reported: %s (%v)", victim.ID, res.Outcome, res.Err)
 	}
 	deadline := time.Now().Add(time.Minute) // only a guard: the kill ends the operation
 	for {

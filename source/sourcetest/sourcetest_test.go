@@ -81,8 +81,18 @@ func (f *fake) Snapshot(ctx context.Context, q source.Query) (*source.Snapshot, 
 		}
 	case "idle session active":
 		snap.Sessions[6].Active = true
+	case "lossy literal pushdown":
+		for _, t := range q.Filter.Terms {
+			if v, _, ok := t.Literal(); ok && t.Field == "op" && !t.Not {
+				snap.Sessions = slices.DeleteFunc(snap.Sessions, func(s source.Session) bool { return s.Op != v })
+			}
+		}
 	}
-	source.Apply(snap, source.Query{IdleConnections: q.IdleConnections, IdleSessions: q.IdleSessions, IdleCursors: q.IdleCursors, System: q.System})
+	toggles := source.Query{IdleConnections: q.IdleConnections, IdleSessions: q.IdleSessions, IdleCursors: q.IdleCursors, System: q.System}
+	if f.bug == "own visibility rule" {
+		toggles.IdleConnections = q.IdleSessions // idle connections shown by the wrong toggle
+	}
+	source.Apply(snap, toggles)
 	return snap, nil
 }
 
@@ -95,9 +105,15 @@ func (f *fake) Kill(_ context.Context, targets []source.Session) []source.KillRe
 		switch {
 		case i < 0:
 			out = append(out, source.KillResult{ID: t.ID, Outcome: source.KillAlreadyGone})
-		case f.bug != "kills anything" && (f.sessions[i].ConnectionID != t.ConnectionID || f.sessions[i].NS != t.NS):
+		case f.bug == "strict identity" && (t.Op != f.sessions[i].Op || t.ConnectionID != f.sessions[i].ConnectionID):
 			out = append(out, source.KillResult{ID: t.ID, Outcome: source.KillRefused, Err: errors.New("opid reused")})
-		default:
+		case f.bug == "kills anything":
+		case f.bug == "sees connections only" && f.sessions[i].ConnectionID != t.ConnectionID:
+			out = append(out, source.KillResult{ID: t.ID, Outcome: source.KillRefused, Err: errors.New("opid reused")})
+		case f.bug != "sees connections only" && source.SameOperation(t, f.sessions[i]) != "":
+			out = append(out, source.KillResult{ID: t.ID, Outcome: source.KillRefused, Err: errors.New("opid reused")})
+		}
+		if len(out) == 0 || out[len(out)-1].ID != t.ID {
 			f.killed[t.ID] = true
 			out = append(out, source.KillResult{ID: t.ID, Outcome: source.KillGone})
 		}
@@ -133,6 +149,10 @@ func TestSuiteCatchesBrokenSources(t *testing.T) {
 		{"phantom pushdown", "is not in the unfiltered snapshots around it"},
 		{"idle session active", "is marked active"},
 		{"kills anything", "want refused"},
+		{"sees connections only", "with another client: killed"},
+		{"strict identity", "as reported: refused"},
+		{"own visibility rule", "is shown by the rule but not returned"},
+		{"lossy literal pushdown", "the filtered snapshot lost it"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.bug, func(t *testing.T) {

@@ -78,6 +78,40 @@ func (e *APIError) Is(target error) bool { return target != nil && target == e.k
 // Kind is the category (ErrAuth, ErrPermission, …).
 func (e *APIError) Kind() error { return e.kind }
 
+// As lets errors.As find a *source.Error in any error of this package: the kind and the hint
+// a UI shows beside the instance.
+func (e *APIError) As(target any) bool {
+	p, ok := target.(**source.Error)
+	if ok {
+		*p = &source.Error{Kind: e.sourceKind(), Hint: e.Hint, Err: e}
+	}
+	return ok
+}
+
+// sourceKind maps the category onto source's kinds.
+func (e *APIError) sourceKind() source.ErrKind {
+	switch e.kind {
+	case ErrAuth:
+		return source.ErrAuth
+	case ErrPermission:
+		return source.ErrPermission
+	case ErrNotFound:
+		return source.ErrNotFound
+	case ErrUnsupported:
+		return source.ErrUnsupported
+	case ErrRateLimited:
+		return source.ErrRateLimited
+	case ErrNetwork:
+		if e.Code == "ClientError.Timeout" {
+			return source.ErrTimeout
+		}
+		if e.Code != "ClientError.Canceled" {
+			return source.ErrUnreachable
+		}
+	}
+	return source.ErrOther
+}
+
 // maxMessage bounds the API's message in our errors: a proxy's HTML page is not useful.
 const maxMessage = 300
 

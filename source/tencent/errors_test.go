@@ -59,6 +59,11 @@ func TestAPIErrorsOnOperations(t *testing.T) {
 			if !strings.Contains(msg, tc.hint) || !strings.Contains(msg, tc.code) || ae.RequestID == "" || !strings.Contains(msg, ae.RequestID) {
 				t.Errorf("message %q lacks the hint %q, the code or the request id", msg, tc.hint)
 			}
+			// The same, typed for a UI: source's kind and the hint alone.
+			var se *source.Error
+			if !errors.As(err, &se) || se.Hint != ae.Hint || se.Kind != sourceKinds[tc.kind] || se.Error() != msg {
+				t.Errorf("as a source.Error: %+v, want kind %v and hint %q", se, sourceKinds[tc.kind], ae.Hint)
+			}
 			if strings.ContainsAny(msg, "\n\x1b") {
 				t.Errorf("message is not one clean line: %q", msg)
 			}
@@ -70,6 +75,13 @@ func TestAPIErrorsOnOperations(t *testing.T) {
 			}
 		})
 	}
+}
+
+// sourceKinds is what each category is among source's kinds.
+var sourceKinds = map[error]source.ErrKind{
+	ErrAuth: source.ErrAuth, ErrPermission: source.ErrPermission, ErrNotFound: source.ErrNotFound,
+	ErrUnsupported: source.ErrUnsupported, ErrRateLimited: source.ErrRateLimited, ErrNetwork: source.ErrUnreachable,
+	ErrTransient: source.ErrOther, ErrBadRequest: source.ErrOther,
 }
 
 // The seed document's error codes for DescribeClientConnections: "cannot report clients"
@@ -230,6 +242,13 @@ func TestTransportErrors(t *testing.T) {
 			if !errors.As(err, &ae) || ae.Code != tc.code || !errors.Is(err, ErrNetwork) {
 				t.Fatalf("err = %v, want %s", err, tc.code)
 			}
+			want := source.ErrUnreachable
+			if tc.code == "ClientError.Timeout" {
+				want = source.ErrTimeout
+			}
+			if k := source.KindOf(err); k != want {
+				t.Errorf("kind %v, want %v", k, want)
+			}
 		})
 	}
 	// Nothing listening.
@@ -238,7 +257,7 @@ func TestTransportErrors(t *testing.T) {
 	srv.Close()
 	src, _ := New(Config{InstanceID: "cmgo-abc", Region: "ap-guangzhou", Endpoint: url, Credentials: Credentials{SecretID: "AKIDx", SecretKey: "k"}})
 	_, err := src.Snapshot(context.Background(), source.Query{})
-	if !errors.Is(err, ErrNetwork) || !strings.Contains(err.Error(), "cannot reach") {
+	if !errors.Is(err, ErrNetwork) || !strings.Contains(err.Error(), "cannot reach") || source.KindOf(err) != source.ErrUnreachable {
 		t.Errorf("closed port: %v", err)
 	}
 }

@@ -87,11 +87,12 @@ func TestKill(t *testing.T) {
 			replace source.Session
 			want    source.KillOutcome
 		}{
-			// The re-read is narrowed to the namespace and the running time, so these are gone.
+			// The re-read is narrowed to the namespace and to a running time at most a
+			// millisecond (source.RestartSlack) shorter, so these are gone.
 			{"other namespace", op("101", "query", "shop.carts", 9*time.Second), source.KillAlreadyGone},
 			{"started later", op("101", "query", "shop.orders", 100*time.Millisecond), source.KillAlreadyGone},
+			{"shorter beyond the slack", op("101", "query", "shop.orders", 4998*time.Millisecond), source.KillAlreadyGone},
 			{"other type", op("101", "insert", "shop.orders", 9*time.Second), source.KillRefused},
-			{"slightly shorter", op("101", "query", "shop.orders", 4999500*time.Microsecond), source.KillRefused},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				b := demoBackend()
@@ -109,6 +110,17 @@ func TestKill(t *testing.T) {
 					t.Errorf("killed %v: a different operation was killed", got)
 				}
 			})
+		}
+	})
+	t.Run("running time within the slack", func(t *testing.T) {
+		// A reading half a millisecond shorter is the same operation (source.RestartSlack).
+		b := demoBackend()
+		e := newEnv(t, b, tencentapi.Options{})
+		s := findSession(snapshotOf(t, e.src, source.Query{}), "/101")
+		b.set(func(f *fakeBackend) { f.sessions[0].RunningUS -= 500 })
+		res := e.src.Kill(ctx, []source.Session{*s})
+		if res[0].Outcome != source.KillGone || len(b.killedIDs()) != 1 {
+			t.Fatalf("results = %+v, killed %v", res, b.killedIDs())
 		}
 	})
 	t.Run("mixed batch", func(t *testing.T) {

@@ -1,11 +1,7 @@
 package tencent
 
 import (
-	"regexp"
-	"regexp/syntax"
-	"strings"
 	"time"
-	"unicode"
 
 	"github.com/currentop/currentop/source"
 )
@@ -25,11 +21,9 @@ func (p pushed) apply(r *describeCurrentOpRequest) {
 	r.Ns, r.Op, r.ReplicaSetName, r.State, r.MillisecondRunning = p.ns, p.op, p.rs, p.state, p.ms
 }
 
-// The API's vocabularies for Op and State (DescribeCurrentOp request parameters).
-var (
-	opVocabulary    = []string{"none", "update", "insert", "query", "command", "getmore", "remove", "killcursors"}
-	stateVocabulary = []string{"primary", "secondary"}
-)
+// stateVocabulary is the API's vocabulary for State (a DescribeCurrentOp request parameter);
+// its Op vocabulary is source.Ops.
+var stateVocabulary = []string{"primary", "secondary"}
 
 // pushdown maps filter terms onto DescribeCurrentOp's parameters. The API's filters are exact
 // and case-sensitive, and its vocabularies are documented but not guaranteed closed, so only
@@ -68,7 +62,7 @@ func pushdown(f source.Filter, info *instanceInfo) pushed {
 			}
 		case "op":
 			if p.op == nil {
-				p.op = exactValue(t, opVocabulary)
+				p.op = exactValue(t, source.Ops)
 			}
 		case "desc":
 			if p.state == nil {
@@ -82,7 +76,7 @@ func pushdown(f source.Filter, info *instanceInfo) pushed {
 			if p.ns != nil {
 				continue
 			}
-			if lit, fold, ok := exactLiteral(t); ok && !fold && lit != "" {
+			if lit, anyCase, ok := t.Literal(); ok && !anyCase && lit != "" {
 				p.ns = &lit
 			}
 		}
@@ -90,82 +84,12 @@ func pushdown(f source.Filter, info *instanceInfo) pushed {
 	return p
 }
 
-// exactValue returns the one value of universe that the anchored literal term t (field=value)
+// exactValue returns the one value of universe that the literal term t (field=value)
 // matches, or nil. The local match ignores case, so the term is pushed only when no other
 // value of the universe differs from it in case alone.
 func exactValue(t source.Term, universe []string) *string {
-	if _, _, ok := exactLiteral(t); !ok {
-		return nil
+	if v, ok := t.LiteralIn(universe); ok {
+		return &v
 	}
-	return onlyMatch(t, universe)
-}
-
-// onlyMatch returns the one value of universe that t matches, or nil.
-func onlyMatch(t source.Term, universe []string) *string {
-	var hit *string
-	for i := range universe {
-		v := universe[i]
-		var ok bool
-		switch t.Kind {
-		case source.Contains:
-			ok = t.Value != "" && strings.Contains(strings.ToLower(v), t.Value)
-		case source.Regex:
-			ok = t.Re != nil && t.Re.MatchString(v)
-		}
-		if !ok {
-			continue
-		}
-		if hit != nil {
-			return nil
-		}
-		hit = &v
-	}
-	return hit
-}
-
-// exactLiteral reports whether t is an anchored literal regex (^literal$, as ParseFilter
-// makes of field=value) and returns the literal. fold is set when the match ignores the case
-// of letters in it, i.e. it matches more than the literal itself.
-func exactLiteral(t source.Term) (lit string, fold, ok bool) {
-	if t.Kind != source.Regex || t.Re == nil {
-		return "", false, false
-	}
-	return regexLiteral(t.Re)
-}
-
-func regexLiteral(re *regexp.Regexp) (lit string, fold, ok bool) {
-	full, ok := anchoredLiteral(re.String())
-	if !ok {
-		return "", false, false
-	}
-	if full.Flags&syntax.FoldCase == 0 {
-		return string(full.Rune), false, true
-	}
-	// The parser canonicalises case-folded literals to upper case; parse the pattern without
-	// the leading (?i) that ParseFilter adds, to keep the text as the user typed it.
-	typed, ok := anchoredLiteral(strings.TrimPrefix(re.String(), "(?i)"))
-	if !ok || typed.Flags&syntax.FoldCase != 0 {
-		return "", false, false // a (?i) elsewhere: the literal's case is lost
-	}
-	for _, r := range typed.Rune {
-		if unicode.SimpleFold(r) != r {
-			fold = true // case-insensitive letters: more than one string matches
-		}
-	}
-	return string(typed.Rune), fold, true
-}
-
-// anchoredLiteral returns the literal node of a ^literal$ pattern.
-func anchoredLiteral(pattern string) (*syntax.Regexp, bool) {
-	tree, err := syntax.Parse(pattern, syntax.Perl)
-	if err != nil {
-		return nil, false
-	}
-	tree = tree.Simplify()
-	if tree.Op != syntax.OpConcat || len(tree.Sub) != 3 ||
-		tree.Sub[0].Op != syntax.OpBeginText || tree.Sub[2].Op != syntax.OpEndText ||
-		tree.Sub[1].Op != syntax.OpLiteral {
-		return nil, false
-	}
-	return tree.Sub[1], true
+	return nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"slices"
 	"sort"
 	"strconv"
@@ -45,52 +44,9 @@ func (s *Source) Snapshot(ctx context.Context, q source.Query) (*source.Snapshot
 	if err != nil {
 		return nil, err
 	}
-
-	var (
-		wg      sync.WaitGroup
-		ops     []*currentOp
-		total   int
-		trunc   bool
-		opsErr  error
-		clients []source.Client
-		cliErr  error
-		cliSkip error
-	)
-	p := pushdown(q.Filter, info)
-	want := defaultMaxOps
-	if q.Limit > want {
-		want = min(q.Limit, hardMaxOps)
-	}
-	// One side failing fatally (credentials, instance) stops the other.
-	sub, cancel := context.WithCancel(ctx)
-	defer cancel()
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		ops, total, trunc, opsErr = s.currentOpsPaged(sub, n, p, want)
-		if opsErr != nil {
-			cancel()
-		}
-	}()
-	s.mu.Lock()
-	cliSkip = s.clientsErr
-	s.mu.Unlock()
-	if cliSkip == nil {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			clients, cliErr = s.clients(sub, n)
-			if fatalForClients(cliErr) {
-				cancel()
-			}
-		}()
-	}
-	wg.Wait()
-	if fatalForClients(cliErr) {
-		return nil, cliErr // the root cause, even if it cancelled the operations' read
-	}
-	if opsErr != nil {
-		return nil, opsErr
+	f, err := s.fetch(ctx, n, q, info)
+	if err != nil {
+		return nil, err
 	}
 
 	snap := &source.Snapshot{
@@ -103,7 +59,7 @@ func (s *Source) Snapshot(ctx context.Context, q source.Query) (*source.Snapshot
 			Kind:    "cloud",
 		},
 		Clients:  []source.Client{},
-		Sessions: make([]source.Session, 0, len(ops)),
+		Sessions: make([]source.Session, 0, len(f.ops)),
 	}
 	if info != nil {
 		if info.Host != "" {
@@ -111,31 +67,10 @@ func (s *Source) Snapshot(ctx context.Context, q source.Query) (*source.Snapshot
 		}
 		snap.Server.Version = info.Version
 	}
-
-	switch {
-	case cliSkip != nil:
-		snap.Partial = true
-		snap.Warnings = append(snap.Warnings, cliSkip.Error())
-	case cliErr != nil:
-		if fatalForClients(cliErr) || ctx.Err() != nil {
-			return nil, cliErr
-		}
-		if errors.Is(cliErr, ErrUnsupported) || errors.Is(cliErr, ErrPermission) {
-			// Asking again will not help: stop polling clients for this source.
-			s.mu.Lock()
-			s.clientsErr = cliErr
-			s.mu.Unlock()
-		}
-		snap.Partial = true
-		snap.Warnings = append(snap.Warnings, cliErr.Error())
-	default:
-		snap.Clients = clients
+	if err := s.addClients(ctx, snap, f); err != nil {
+		return nil, err
 	}
-	for _, c := range snap.Clients {
-		snap.Server.Connections.Current += int64(c.Count)
-	}
-
-	for _, op := range ops {
+	for _, op := range f.ops {
 		sess := toSession(op)
 		if sess.Active {
 			snap.Server.Connections.Active++
@@ -143,10 +78,10 @@ func (s *Source) Snapshot(ctx context.Context, q source.Query) (*source.Snapshot
 		snap.Sessions = append(snap.Sessions, sess)
 	}
 	attribute(snap.Clients, snap.Sessions)
-	if trunc && total > len(ops) {
-		snap.TotalSessions = total
+	if f.trunc && f.total > len(f.ops) {
+		snap.TotalSessions = f.total
 		snap.Partial = true
-		snap.Warnings = append(snap.Warnings, fmt.Sprintf("showing the %d longest-running of %d operations (DescribeCurrentOp pages by 100, up to offset 10000)", len(ops), total))
+		snap.Warnings = append(snap.Warnings, fmt.Sprintf("showing the %d longest-running of %d operations (DescribeCurrentOp pages by 100, up to offset 10000)", len(f.ops), f.total))
 	}
 	snap.Warnings = append(snap.Warnings, n.warnings...)
 	if len(n.warnings) > 0 {
@@ -155,6 +90,89 @@ func (s *Source) Snapshot(ctx context.Context, q source.Query) (*source.Snapshot
 	// What the API could not filter: the toggles and the rest of the filter.
 	source.Apply(snap, q)
 	return snap, nil
+}
+
+// fetched is what one snapshot read from the API.
+type fetched struct {
+	ops     []*currentOp
+	total   int
+	trunc   bool
+	clients []source.Client
+	cliErr  error // reading the clients failed
+	cliSkip error // the clients were not asked for: the instance cannot report them
+}
+
+// fetch reads the operations and the clients concurrently. One side failing fatally
+// (credentials, instance) stops the other; a clients error that is not fatal is returned in
+// fetched.cliErr.
+func (s *Source) fetch(ctx context.Context, n *notes, q source.Query, info *instanceInfo) (*fetched, error) {
+	f := &fetched{}
+	p := pushdown(q.Filter, info)
+	want := defaultMaxOps
+	if q.Limit > want {
+		want = min(q.Limit, hardMaxOps)
+	}
+	sub, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	var opsErr error
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		f.ops, f.total, f.trunc, opsErr = s.currentOpsPaged(sub, n, p, want)
+		if opsErr != nil {
+			cancel()
+		}
+	}()
+	s.mu.Lock()
+	f.cliSkip = s.clientsErr
+	s.mu.Unlock()
+	if f.cliSkip == nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f.clients, f.cliErr = s.clients(sub, n)
+			if fatalForClients(f.cliErr) {
+				cancel()
+			}
+		}()
+	}
+	wg.Wait()
+	if fatalForClients(f.cliErr) {
+		return nil, f.cliErr // the root cause, even if it cancelled the operations' read
+	}
+	if opsErr != nil {
+		return nil, opsErr
+	}
+	return f, nil
+}
+
+// addClients puts the clients read into snap, or says why there are none. Permission and
+// support errors stop the clients being asked for again.
+func (s *Source) addClients(ctx context.Context, snap *source.Snapshot, f *fetched) error {
+	switch {
+	case f.cliSkip != nil:
+		snap.Partial = true
+		snap.Warnings = append(snap.Warnings, f.cliSkip.Error())
+	case f.cliErr != nil:
+		if fatalForClients(f.cliErr) || ctx.Err() != nil {
+			return f.cliErr
+		}
+		if errors.Is(f.cliErr, ErrUnsupported) || errors.Is(f.cliErr, ErrPermission) {
+			// Asking again will not help: stop polling clients for this source.
+			s.mu.Lock()
+			s.clientsErr = f.cliErr
+			s.mu.Unlock()
+		}
+		snap.Partial = true
+		snap.Warnings = append(snap.Warnings, f.cliErr.Error())
+	default:
+		snap.Clients = f.clients
+	}
+	for _, c := range snap.Clients {
+		snap.Server.Connections.Current += int64(c.Count)
+	}
+	return nil
 }
 
 // fatalForClients reports a clients error that fails the whole snapshot.
@@ -464,7 +482,7 @@ func attribute(clients []source.Client, sessions []source.Session) {
 	}
 	for i := range sessions {
 		s := &sessions[i]
-		c := byIP[hostOf(s.Client)]
+		c := byIP[s.ClientIP()]
 		if c == nil {
 			continue
 		}
@@ -473,12 +491,4 @@ func attribute(clients []source.Client, sessions []source.Session) {
 		}
 		c.Apps, c.Users, c.Drivers = add(c.Apps, s.App), add(c.Users, s.User), add(c.Drivers, s.Driver)
 	}
-}
-
-// hostOf strips the port from "ip:port" or "[v6]:port".
-func hostOf(addr string) string {
-	if h, _, err := net.SplitHostPort(addr); err == nil {
-		return h
-	}
-	return addr
 }

@@ -13,7 +13,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
@@ -234,9 +233,7 @@ func (s *Source) checkOpen(needInstance bool) error {
 // defaultBackoff is 0.5s, 1s, 2s … capped at 8s, with ±20% jitter so that several clients of
 // one account do not retry in step.
 func defaultBackoff(n int) time.Duration {
-	d := 500 * time.Millisecond << min(n, 4)
-	jitter := 0.8 + 0.4*rand.Float64()
-	return time.Duration(float64(d) * jitter)
+	return source.Backoff{Base: 500 * time.Millisecond, Max: 8 * time.Second, Jitter: 0.2}.Delay(n)
 }
 
 // limiterSet holds one token bucket per action, shared by every Source using the same
