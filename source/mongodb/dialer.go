@@ -18,12 +18,32 @@ type dialer struct {
 	d       net.Dialer
 	mu      sync.Mutex
 	open    map[string]int // local "ip:port" → open sockets
+	conns   map[*trackedConn]struct{}
+	closed  bool // closeAll was called: no new sockets
 	bytesIn atomic.Int64
 	// The last failed dial and heartbeat, until the server answers again.
 	dialErr, beatErr atomic.Pointer[error]
 }
 
-func newDialer() *dialer { return &dialer{open: map[string]int{}} }
+func newDialer() *dialer {
+	return &dialer{open: map[string]int{}, conns: map[*trackedConn]struct{}{}}
+}
+
+// closeAll closes every open socket. The driver's Disconnect waits for its monitor, which may
+// sit in a read from a server that accepted the connection and never answers, for as long as
+// the connect timeout; closing the socket under it ends that read at once.
+func (d *dialer) closeAll() {
+	d.mu.Lock()
+	d.closed = true // the monitor redials at once after a failed check
+	conns := make([]*trackedConn, 0, len(d.conns))
+	for c := range d.conns {
+		conns = append(conns, c)
+	}
+	d.mu.Unlock()
+	for _, c := range conns {
+		c.Close()
+	}
+}
 
 func (d *dialer) DialContext(ctx context.Context, network, address string) (net.Conn, error) {
 	c, err := d.d.DialContext(ctx, network, address)
@@ -33,11 +53,16 @@ func (d *dialer) DialContext(ctx context.Context, network, address string) (net.
 	}
 	d.dialErr.Store(nil)
 	tc := &trackedConn{Conn: c, d: d}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed {
+		c.Close()
+		return nil, net.ErrClosed
+	}
+	d.conns[tc] = struct{}{}
 	if a, ok := c.LocalAddr().(*net.TCPAddr); ok {
 		tc.local = a.String()
-		d.mu.Lock()
 		d.open[tc.local]++
-		d.mu.Unlock()
 	}
 	return tc, nil
 }
@@ -97,14 +122,15 @@ func (c *trackedConn) Read(p []byte) (int, error) {
 
 func (c *trackedConn) Close() error {
 	c.once.Do(func() {
+		c.d.mu.Lock()
+		defer c.d.mu.Unlock()
+		delete(c.d.conns, c)
 		if c.local == "" {
 			return
 		}
-		c.d.mu.Lock()
 		if c.d.open[c.local]--; c.d.open[c.local] <= 0 {
 			delete(c.d.open, c.local)
 		}
-		c.d.mu.Unlock()
 	})
 	return c.Conn.Close()
 }

@@ -148,7 +148,7 @@ func Open(ctx context.Context, cfg Config) (*Source, error) {
 	}
 	s.client = client
 	if err := s.verify(ctx); err != nil {
-		s.Close()
+		s.abandon()
 		return nil, err
 	}
 	return s, nil
@@ -191,10 +191,30 @@ func (s *Source) Close() error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
 	defer cancel()
-	if err := s.client.Disconnect(ctx); err != nil && !errors.Is(err, mongo.ErrClientDisconnected) {
+	done := make(chan error, 1)
+	go func() { done <- s.client.Disconnect(ctx) }()
+	var err error
+	select {
+	case err = <-done:
+	case <-ctx.Done():
+		// Disconnect waits for the driver's monitor, which may be stuck reading from a server
+		// that never answers: close the sockets under it.
+		s.dial.closeAll()
+		err = <-done
+	}
+	if err != nil && !errors.Is(err, mongo.ErrClientDisconnected) {
 		return s.redact(fmt.Errorf("disconnect from %s: %w", s.target, err))
 	}
 	return nil
+}
+
+// abandon closes a source that never became usable (Open failed or was cancelled): there are
+// no sessions to end, so the sockets are closed first and Disconnect cannot wait on them.
+func (s *Source) abandon() {
+	if s.dial != nil {
+		s.dial.closeAll()
+	}
+	s.Close()
 }
 
 // commandStarted records which server connections the monitor's own commands use.
