@@ -251,14 +251,14 @@ func clientsAddUp(t *testing.T, s *Source, srv *mongod.Server) {
 
 func TestClientsIPv6AndInternal(t *testing.T) {
 	docs := []bson.D{
-		{{Key: "_id", Value: "2001:db8::5"}, {Key: "count", Value: int32(3)}, {Key: "active", Value: int64(1)},
-			{Key: "apps", Value: bson.A{"orders-api", ""}}, {Key: "users", Value: bson.A{bson.A{bson.D{{Key: "user", Value: "app"}, {Key: "db", Value: "admin"}}}}},
-			{Key: "drivers", Value: bson.A{bson.D{{Key: "name", Value: "MongoDB Internal Client"}, {Key: "version", Value: "4.4.29"}}}}},
-		{{Key: "_id", Value: "10.0.0.9:27017"}, {Key: "count", Value: 2.0}, {Key: "active", Value: 0},
-			{Key: "users", Value: bson.A{bson.A{bson.D{{Key: "user", Value: "__system"}, {Key: "db", Value: "local"}}}}}},
-		{{Key: "_id", Value: "10.0.0.9"}, {Key: "count", Value: 1}, {Key: "active", Value: 5}, // active > count: clamped
-			{Key: "drivers", Value: bson.A{bson.D{{Key: "name", Value: "NetworkInterfaceTL-ReplNetwork"}, {Key: "version", Value: "8.0.4"}}}}},
-		{{Key: "_id", Value: bson.A{1}}, {Key: "count", Value: 7}}, // no IP: dropped
+		{{Key: "_id", Value: "2001:db8::5"}, {Key: "n", Value: int32(3)}, {Key: "a", Value: int64(1)},
+			{Key: "p", Value: bson.A{"orders-api", ""}}, {Key: "u", Value: bson.A{bson.A{bson.D{{Key: "user", Value: "app"}, {Key: "db", Value: "admin"}}}}},
+			{Key: "d", Value: bson.A{bson.D{{Key: "name", Value: "MongoDB Internal Client"}, {Key: "version", Value: "4.4.29"}}}}},
+		{{Key: "_id", Value: "10.0.0.9:27017"}, {Key: "n", Value: 2.0}, {Key: "a", Value: 0},
+			{Key: "u", Value: bson.A{bson.A{bson.D{{Key: "user", Value: "__system"}, {Key: "db", Value: "local"}}}}}},
+		{{Key: "_id", Value: "10.0.0.9"}, {Key: "n", Value: 1}, {Key: "a", Value: 5}, // active > count: clamped
+			{Key: "d", Value: bson.A{bson.D{{Key: "name", Value: "NetworkInterfaceTL-ReplNetwork"}, {Key: "version", Value: "8.0.4"}}}}},
+		{{Key: "_id", Value: bson.A{1}}, {Key: "n", Value: 7}}, // no IP: dropped
 	}
 	var raws []bson.Raw
 	for _, d := range docs {
@@ -644,9 +644,9 @@ func TestReplicaSetClientsInternal(t *testing.T) {
 }
 
 func TestLegacyShellIsAPerson(t *testing.T) {
-	raw, _ := bson.Marshal(bson.D{{Key: "_id", Value: "10.0.0.1"}, {Key: "count", Value: 1}, {Key: "active", Value: 0},
-		{Key: "apps", Value: bson.A{"MongoDB Shell"}},
-		{Key: "drivers", Value: bson.A{bson.D{{Key: "name", Value: "MongoDB Internal Client"}, {Key: "version", Value: "4.4.0"}}}}})
+	raw, _ := bson.Marshal(bson.D{{Key: "_id", Value: "10.0.0.1"}, {Key: "n", Value: 1}, {Key: "a", Value: 0},
+		{Key: "p", Value: bson.A{"MongoDB Shell"}},
+		{Key: "d", Value: bson.A{bson.D{{Key: "name", Value: "MongoDB Internal Client"}, {Key: "version", Value: "4.4.0"}}}}})
 	if c := decodeClients([]bson.Raw{raw}); len(c) != 1 || c[0].Internal {
 		t.Errorf("legacy shell: %+v", c)
 	}
