@@ -140,6 +140,9 @@ func cmdAggregate(c *conn, req *request) (any, error) {
 			return nil, err
 		}
 	}
+	if f := s.currentOpFault(); f != NoFault {
+		return c.faultyCursorReply(req, docs, f)
+	}
 	return c.firstBatchReply(req, docs)
 }
 
