@@ -83,6 +83,9 @@ type Query struct {
 	// document through Detailer: a source may then leave Raw out and send a short Command
 	// (e.g. only the command's name) to keep each refresh small.
 	Lean bool
+	// Commands says the caller prints each operation's command (one-shot output): a lean
+	// source then sends it too, truncated where the server truncates long ones.
+	Commands bool
 }
 
 // Snapshot is one observation of a deployment.

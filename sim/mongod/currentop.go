@@ -141,7 +141,7 @@ func cmdAggregate(c *conn, req *request) (any, error) {
 		}
 	}
 	if f := s.currentOpFault(); f != NoFault {
-		return c.faultyCursorReply(req, docs, f)
+		return c.faultyCursorReply(req, docs, f, stages[1:], opts.truncateOps)
 	}
 	return c.firstBatchReply(req, docs)
 }

@@ -23,6 +23,8 @@ type cursor struct {
 	noTimeout   bool
 	planSummary string
 	fault       CurrentOpFault
+	stages      []bson.Raw // a faulty cursor's pipeline after $currentOp
+	truncate    bool       // a faulty cursor's truncateOps
 
 	// guarded by s.mu
 	lastAccess time.Time
@@ -183,7 +185,7 @@ func cmdGetMore(c *conn, req *request) (any, error) {
 	docs := cur.docs
 	s.mu.Unlock()
 	if cur.fault != NoFault && len(docs) == 0 {
-		return c.faultyGetMore(cur)
+		return c.faultyGetMore(cur, n)
 	}
 
 	batch, rest, err := takeBatch(docs, n)

@@ -26,23 +26,24 @@ func (s *Source) Detail(ctx context.Context, t source.Session) (*source.Session,
 	}
 	var found *source.Session
 	seen := 0
-	r, err := s.read(ctx, pipeline, func(d bson.Raw) {
+	r, err := s.read(ctx, pipeline, func(d bson.Raw) bool {
 		seen++
-		if found != nil || d.Validate() != nil || seen > detailCap {
-			return
+		if d.Validate() != nil {
+			return seen < detailCap
 		}
 		now := convert(d)
 		if baseID(t.ID) != now.ID || !sameSession(t, now) {
-			return
+			return seen < detailCap
 		}
 		now.Raw = docJSON(d)
 		found = &now
+		return false // found: the rest is not needed
 	})
 	if err != nil {
 		return nil, err
 	}
 	if found == nil {
-		if why := s.stopped(r); why != "" {
+		if why := s.stopped(r, "$currentOp documents"); why != "" {
 			return nil, fmt.Errorf("session %s not found in what was read: %s", t.ID, why)
 		}
 		return nil, fmt.Errorf("session %s: %w", t.ID, source.ErrEnded)

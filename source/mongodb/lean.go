@@ -39,6 +39,7 @@ import (
 //	T     true: the command has topologyVersion   so (awaitable hello)
 //	M     clientMetadata.mongos.client            present (through mongos)
 //	O     true: the command carries ownComment    on mongos only
+//	C     the command (or originatingCommand)     Query.Commands (then truncated by the server)
 //	shard, client_s, killPending, msg: as sent
 var lean = layout{
 	lean: true, opid: path("i"), typ: path("t"), active: path("a"), connID: path("c"),
@@ -53,8 +54,8 @@ var lean = layout{
 const leanMaxValue = 256
 
 // leanProject is the $project stage of the lean sessions read; host is the server's own host
-// ("" = unknown: always send it).
-func leanProject(me self, host string) bson.D {
+// ("" = unknown: always send it); commands adds the command.
+func leanProject(me self, host string, commands bool) bson.D {
 	remove := "$$REMOVE"
 	orNull := func(f string) bson.D { return ifNull(f, nil) }
 	p := bson.D{
@@ -87,6 +88,9 @@ func leanProject(me self, host string) bson.D {
 		p[5].Value = cond(eq("$host", host), remove, orNull("$host"))
 	}
 	p = append(p, leanCommandFields(me)...)
+	if commands {
+		p = append(p, bson.E{Key: "C", Value: cond(isType("$command", "missing"), "$cursor.originatingCommand", "$command")})
+	}
 	// Top-level inclusions only: including a dotted path sends its parent even when the leaf
 	// is missing ({clientMetadata: {}}).
 	for _, f := range []string{"shard", "client_s", "killPending", "msg"} {
@@ -130,9 +134,13 @@ func driverExpr() bson.D {
 	return cond(and(isType(name, "string"), isType(ver, "string")), concat(name, " ", ver), "$clientMetadata.driver")
 }
 
-// leanCommand is a lean document's command: {"<name>": <value>}, "…" standing for a value
-// that was not sent; nil when the document named none.
+// leanCommand is a lean document's command: the command when it was sent (C), else
+// {"<name>": <value>}, "…" standing for a value that was not sent; nil when the document
+// named none.
 func leanCommand(doc bson.Raw) json.RawMessage {
+	if c, ok := lookup(doc, "C"); ok {
+		return valueJSON(c)
+	}
 	name, ok := lookup(doc, "N")
 	if !ok {
 		return nil

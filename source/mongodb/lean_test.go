@@ -14,13 +14,13 @@ import (
 
 // projectLean runs the lean $project over doc with the simulator's aggregation evaluator,
 // which follows MongoDB's documented semantics.
-func projectLean(t *testing.T, doc bson.Raw, me self, host string) bson.Raw {
+func projectLean(t *testing.T, doc bson.Raw, me self, host string, commands bool) bson.Raw {
 	t.Helper()
 	var d bson.D
 	if err := bson.Unmarshal(doc, &d); err != nil {
 		t.Fatal(err)
 	}
-	stage, err := bson.Marshal(leanProject(me, host))
+	stage, err := bson.Marshal(leanProject(me, host, commands))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,9 +83,13 @@ func TestLeanProjectionMatchesFullConvert(t *testing.T) {
 	}
 	for name, doc := range leanCorpus(t) {
 		want := convert(doc)
+		wantCmd := want.Command
 		for _, host := range []string{"", want.Host, "other:1"} {
 			for _, me := range selves {
-				ld := projectLean(t, doc, me, host)
+				ld := projectLean(t, doc, me, host, false)
+				if c := lean.convert(projectLean(t, doc, me, host, true), host).Command; string(c) != string(wantCmd) {
+					t.Errorf("%s: lean command with Commands %s, full %s", name, c, wantCmd)
+				}
 				got := lean.convert(ld, host)
 				if got.Command != nil && !json.Valid(got.Command) {
 					t.Errorf("%s: lean command %s is not JSON", name, got.Command)
@@ -119,7 +123,7 @@ func TestLeanCommand(t *testing.T) {
 	}
 	for _, tt := range tests {
 		doc, _ := bson.Marshal(bson.D{{Key: "opid", Value: int32(1)}, {Key: "command", Value: tt.cmd}})
-		got := lean.convert(projectLean(t, doc, self{}, ""), "")
+		got := lean.convert(projectLean(t, doc, self{}, "", false), "")
 		if string(got.Command) != tt.want {
 			t.Errorf("%v: lean command %s, want %s", tt.cmd, got.Command, tt.want)
 		}
@@ -130,7 +134,7 @@ func TestLeanCommand(t *testing.T) {
 func TestLeanDocumentSize(t *testing.T) {
 	doc := loadDoc(t, "a_find_collscan.json")
 	s := convert(doc)
-	ld := projectLean(t, doc, self{}, s.Host)
+	ld := projectLean(t, doc, self{}, s.Host, false)
 	t.Logf("whole %d bytes, lean %d bytes: %s", len(doc), len(ld), ld)
 	if len(ld)*5 > len(doc) {
 		t.Errorf("lean document %d bytes is more than a fifth of the whole %d", len(ld), len(doc))

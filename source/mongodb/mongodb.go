@@ -295,7 +295,7 @@ func (s *Source) Snapshot(ctx context.Context, q source.Query) (*source.Snapshot
 	}()
 	go func() {
 		defer wg.Done()
-		sessions = s.readSessions(ctx, sessionsPipeline(q, me), l, me)
+		sessions = s.readSessions(ctx, sessionsPipeline(q, me), l, me, q.Commands)
 	}()
 	go func() {
 		defer wg.Done()
@@ -309,7 +309,7 @@ func (s *Source) Snapshot(ctx context.Context, q source.Query) (*source.Snapshot
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			idle = s.readSessions(ctx, idleLocalPipeline(q, me), l, local)
+			idle = s.readSessions(ctx, idleLocalPipeline(q, me), l, local, q.Commands)
 		}()
 	}
 	wg.Wait()
@@ -358,24 +358,25 @@ type sessionItem struct {
 	own ownKeys // to recognise connections the monitor opened during the read
 }
 
-func (r *sessionRead) visit(d bson.Raw) {
+func (r *sessionRead) visit(d bson.Raw) bool {
 	if d.Validate() != nil {
 		r.malformed++
-		return
+		return true
 	}
 	k := r.l.ownKeys(d)
-	if k.isOwn(r.me) {
-		return
+	if !k.isOwn(r.me) {
+		r.items = append(r.items, sessionItem{s: r.l.convert(d, r.host), own: k})
 	}
-	r.items = append(r.items, sessionItem{s: r.l.convert(d, r.host), own: k})
+	return true
 }
 
-// readSessions runs a sessions pipeline; in the lean layout it ends in the lean $project.
-func (s *Source) readSessions(ctx context.Context, pipeline bson.A, l *layout, me self) *sessionRead {
+// readSessions runs a sessions pipeline; in the lean layout it ends in the lean $project
+// (with the commands when asked).
+func (s *Source) readSessions(ctx context.Context, pipeline bson.A, l *layout, me self, commands bool) *sessionRead {
 	r := &sessionRead{l: l, me: me}
 	if l.lean {
 		r.host = s.host
-		pipeline = append(pipeline, leanProject(me, s.host))
+		pipeline = append(pipeline, leanProject(me, s.host, commands))
 	}
 	r.res, r.err = s.read(ctx, pipeline, r.visit)
 	return r
@@ -407,7 +408,7 @@ func (s *Source) addSessions(snap *source.Snapshot, q source.Query, reads ...*se
 			}
 			snap.Sessions = append(snap.Sessions, ss)
 		}
-		if why := s.stopped(r.res); why != "" && stopped == "" {
+		if why := s.stopped(r.res, "$currentOp documents"); why != "" && stopped == "" {
 			stopped = why
 		}
 	}
@@ -423,7 +424,7 @@ func (s *Source) addSessions(snap *source.Snapshot, q source.Query, reads ...*se
 
 // clientRead accumulates the clients pane's $group output as it arrives.
 type clientRead struct {
-	acc clientsAcc
+	acc *clientsAcc
 	res readResult
 	err error
 }
@@ -432,11 +433,11 @@ type clientRead struct {
 // refuses that (a group of more than 16 MB: hundreds of thousands of addresses running the
 // same application) is asked again one document per IP.
 func (s *Source) readClients(ctx context.Context, me self) *clientRead {
-	r := &clientRead{acc: clientsAcc{}}
+	r := &clientRead{acc: newClientsAcc(s.caps().docs)}
 	r.res, r.err = s.read(ctx, clientsPipeline(me, true), r.acc.add)
 	var ce mongo.CommandError
 	if errors.As(r.err, &ce) && ctx.Err() == nil {
-		r = &clientRead{acc: clientsAcc{}}
+		r = &clientRead{acc: newClientsAcc(s.caps().docs)}
 		r.res, r.err = s.read(ctx, clientsPipeline(me, false), r.acc.add)
 	}
 	return r
@@ -450,9 +451,9 @@ func (s *Source) addClients(snap *source.Snapshot, r *clientRead) {
 		return
 	}
 	snap.Clients = r.acc.list()
-	if why := s.stopped(r.res); why != "" {
+	if why := s.stopped(r.res, "client addresses"); why != "" {
 		snap.Partial = true
-		snap.Warnings = append(snap.Warnings, fmt.Sprintf("clients incomplete (%s client addresses read): %s", thousands(len(snap.Clients)), why))
+		snap.Warnings = append(snap.Warnings, fmt.Sprintf("clients incomplete: showing the first %s client addresses: %s", thousands(len(snap.Clients)), why))
 	}
 }
 
@@ -539,128 +540,6 @@ func decodeServer(raw bson.Raw) source.Server {
 	return srv
 }
 
-// decodeClients turns the $group output into per-IP clients (see clientsAcc).
-func decodeClients(docs []bson.Raw) []source.Client {
-	acc := clientsAcc{}
-	for _, d := range docs {
-		acc.add(d)
-	}
-	return acc.list()
-}
-
-// clientsAcc merges the clients pipeline's output (either shape) by IP, including IPs the
-// server could not split (anything still carrying a port).
-type clientsAcc map[string]*clientAcc
-
-func (byIP clientsAcc) add(d bson.Raw) {
-	id, ok := lookup(d, "_id")
-	if !ok {
-		return
-	}
-	sets, grouped := id.DocumentOK()
-	if !grouped {
-		n, _ := num(d, "n")
-		a, _ := num(d, "a")
-		byIP.merge(rawStr(d, "_id"), n, a, d)
-		return
-	}
-	for _, e := range arrayValues(d, "c") { // [ip, count] or [ip, count, active]
-		arr, ok := e.ArrayOK()
-		if !ok {
-			continue
-		}
-		vals, err := arr.Values()
-		if err != nil || len(vals) < 2 {
-			continue
-		}
-		ip, _ := vals[0].StringValueOK()
-		n, _ := numValue(vals[1])
-		var a int64
-		if len(vals) > 2 {
-			a, _ = numValue(vals[2])
-		}
-		byIP.merge(ip, n, a, sets)
-	}
-}
-
-// merge adds n connections (a active) of ip, with the apps, users and drivers of sets.
-func (byIP clientsAcc) merge(ip string, n, a int64, sets bson.Raw) {
-	ip = hostOnly(ip)
-	if ip == "" {
-		return
-	}
-	ip = source.Clean(ip)
-	acc := byIP[ip]
-	if acc == nil {
-		acc = &clientAcc{apps: map[string]bool{}, users: map[string]bool{}, drivers: map[string]bool{}}
-		byIP[ip] = acc
-	}
-	acc.count += max(n, 0)
-	acc.active += max(a, 0)
-	for _, v := range arrayValues(sets, "p") {
-		if s, ok := v.StringValueOK(); ok && s != "" {
-			acc.apps[source.Clean(s)] = true
-		}
-	}
-	for _, v := range arrayValues(sets, "u") {
-		// each element is one connection's effectiveUsers array
-		arr, ok := v.ArrayOK()
-		if !ok {
-			continue
-		}
-		vals, _ := arr.Values()
-		for _, u := range vals {
-			if ud, ok := u.DocumentOK(); ok && rawStr(ud, "user") == "__system" {
-				acc.internal = true
-			}
-			if us := userString(u); us != "" {
-				acc.users[us] = true
-			}
-		}
-	}
-	for _, v := range arrayValues(sets, "d") {
-		name, _ := v.StringValueOK() // "name version" (driverExpr), else the document
-		if dd, ok := v.DocumentOK(); ok {
-			name = rawStr(dd, "name")
-		}
-		if strings.HasPrefix(name, "NetworkInterfaceTL") {
-			acc.internal = true
-		}
-		if ds := driverString(v); ds != "" {
-			acc.drivers[ds] = true
-		}
-	}
-}
-
-// list is the clients sorted by connection count.
-func (byIP clientsAcc) list() []source.Client {
-	out := make([]source.Client, 0, len(byIP))
-	for ip, acc := range byIP {
-		out = append(out, source.Client{
-			IP:       ip,
-			Count:    int(acc.count),
-			Active:   int(min(acc.active, acc.count)),
-			Internal: acc.internal,
-			Apps:     sortedKeys(acc.apps),
-			Users:    sortedKeys(acc.users),
-			Drivers:  sortedKeys(acc.drivers),
-		})
-	}
-	slices.SortFunc(out, func(a, b source.Client) int {
-		if a.Count != b.Count {
-			return b.Count - a.Count
-		}
-		return strings.Compare(a.IP, b.IP)
-	})
-	return out
-}
-
-type clientAcc struct {
-	count, active        int64
-	internal             bool
-	apps, users, drivers map[string]bool
-}
-
 func arrayValues(d bson.Raw, key string) []bson.RawValue {
 	v, ok := lookup(d, key)
 	if !ok {
@@ -675,15 +554,6 @@ func arrayValues(d bson.Raw, key string) []bson.RawValue {
 		return nil
 	}
 	return vals
-}
-
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
 }
 
 // hostOnly strips a port: "10.0.0.7:5123" → "10.0.0.7", "[2001:db8::5]:443" → "2001:db8::5";

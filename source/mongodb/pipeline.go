@@ -30,6 +30,11 @@ func sessionsPipeline(q source.Query, me self) bson.A {
 		{Key: "idleSessions", Value: q.IdleSessions},
 		{Key: "idleCursors", Value: q.IdleCursors},
 	}
+	if q.Lean && q.Commands {
+		// The one-shot output prints commands: the server cuts long ones to 1 KB
+		// ({$truncated: "…", comment}) rather than sending megabytes of them.
+		opts = append(opts, bson.E{Key: "truncateOps", Value: true})
+	}
 	var and bson.A
 	if !idleConns && !q.IdleSessions && !q.IdleCursors {
 		and = append(and, bson.D{{Key: "active", Value: true}})

@@ -48,10 +48,11 @@ type readResult struct {
 }
 
 // read runs a $currentOp pipeline on admin and hands each document to visit (the document is
-// valid only during the call), within the Source's caps and timeout. Running out of caps or
-// of time once the server has answered is not an error: the result says where the read
-// stopped. Other failures are explained errors.
-func (s *Source) read(ctx context.Context, pipeline bson.A, visit func(bson.Raw)) (readResult, error) {
+// valid only during the call), within the Source's caps and timeout; visit returns false
+// when what it holds has reached the document cap its own way (client addresses). Running out
+// of caps or of time once the server has answered is not an error: the result says where the
+// read stopped. Other failures are explained errors.
+func (s *Source) read(ctx context.Context, pipeline bson.A, visit func(bson.Raw) bool) (readResult, error) {
 	var r readResult
 	rctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
@@ -79,7 +80,10 @@ func (s *Source) read(ctx context.Context, pipeline bson.A, visit func(bson.Raw)
 		}
 		r.docs++
 		r.bytes += len(cur.Current)
-		visit(cur.Current)
+		if !visit(cur.Current) {
+			r.stop = readCapDocs
+			return r, nil
+		}
 	}
 	err = cur.Err()
 	switch {
@@ -98,7 +102,10 @@ func (s *Source) read(ctx context.Context, pipeline bson.A, visit func(bson.Raw)
 // aggregate runs a $currentOp pipeline on admin and returns every document, within the caps.
 func (s *Source) aggregate(ctx context.Context, pipeline bson.A) ([]bson.Raw, error) {
 	var docs []bson.Raw
-	_, err := s.read(ctx, pipeline, func(d bson.Raw) { docs = append(docs, slices.Clone(d)) })
+	_, err := s.read(ctx, pipeline, func(d bson.Raw) bool {
+		docs = append(docs, slices.Clone(d))
+		return true
+	})
 	return docs, err
 }
 
@@ -110,12 +117,13 @@ func (s *Source) caps() readLimits {
 }
 
 // stopped says why a read that stopped early shows only part of the server's answer, and
-// what the user can do; "" when the read was complete.
-func (s *Source) stopped(r readResult) string {
+// what the user can do; "" when the read was complete. what names what the document cap
+// counts ("$currentOp documents", "client addresses").
+func (s *Source) stopped(r readResult, what string) string {
 	lim := s.caps()
 	switch r.stop {
 	case readCapDocs:
-		return fmt.Sprintf("the server listed more than %s $currentOp documents (the most one read takes); hide idle connections or narrow with --filter", thousands(lim.docs))
+		return fmt.Sprintf("the server listed more than %s %s (the most one read takes); hide idle connections or narrow with --filter", thousands(lim.docs), what)
 	case readCapBytes:
 		return fmt.Sprintf("the server sent more than %s of $currentOp documents (the most one read takes); hide idle connections or narrow with --filter", sizeString(lim.bytes))
 	case readSlow:
