@@ -45,10 +45,22 @@ func (s *Source) explain(err error, action string) error {
 		return s.brief(err, "%s requires authentication: put a user with role clusterMonitor in the URI (mongodb://user:password@host/?authSource=admin)", s.target)
 	case isCmd && ce.Code == codeUnauthorized:
 		return s.brief(err, "%s is not authorised to %s %s: viewing operations needs the inprog and serverStatus privileges — grant role clusterMonitor to %s", who, action, s.target, who)
+	case isUnanswered(err):
+		return s.brief(err, "cannot %s %s: the server was reached but did not answer within %s — it may be overloaded; raise --timeout or check its load", action, s.target, s.timeout)
 	case isUnreachable(err):
 		return s.brief(err, "cannot reach %s within %s: %s — check host/port, firewall, TLS options", s.target, s.timeout, lastServerError(err))
 	}
 	return s.redact(fmt.Errorf("cannot %s %s: %w", action, s.target, err))
+}
+
+// isUnanswered reports a command sent on an open connection whose reply did not come in
+// time: the server is there, but slow.
+func isUnanswered(err error) bool {
+	var sse topology.ServerSelectionError
+	var psse *topology.ServerSelectionError
+	return (mongo.IsTimeout(err) || errors.Is(err, context.DeadlineExceeded)) &&
+		!errors.As(err, &sse) && !errors.As(err, &psse) &&
+		strings.Contains(err.Error(), "waiting for server response")
 }
 
 func isUnreachable(err error) bool {

@@ -520,6 +520,9 @@ func TestSlowServerTimesOut(t *testing.T) {
 	if time.Since(start) > 2500*time.Millisecond {
 		t.Errorf("snapshot took %s", time.Since(start))
 	}
+	if msg := err.Error(); !strings.Contains(msg, "did not answer within 500ms") || strings.Contains(msg, "cannot reach") {
+		t.Errorf("a server that is there but slow: %s", msg)
+	}
 	srv.SetReplyDelay(0)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -565,6 +568,8 @@ func TestErrorsAreExplained(t *testing.T) {
 		{"unauthenticated", mongo.CommandError{Code: 13, Message: "Command aggregate requires authentication"},
 			[]string{"requires authentication", "clusterMonitor"}},
 		{"deadline", context.DeadlineExceeded, []string{"cannot reach mongodb://mon:***@db1:27017/ within 5s", "check host/port"}},
+		{"no reply", mongo.CommandError{Message: "connection(db1:27017[-5]) incomplete read of message header: context deadline exceeded: client timed out waiting for server response: read tcp 10.0.0.1:47760->10.0.0.2:27017: i/o timeout", Wrapped: context.DeadlineExceeded},
+			[]string{"cannot run $currentOp on mongodb://mon:***@db1:27017/: the server was reached but did not answer within 5s", "raise --timeout"}},
 		{"cancelled", context.Canceled, []string{"cancelled"}},
 		{"other", mongo.CommandError{Code: 2, Message: "BadValue pw-Secret"}, []string{"cannot run $currentOp on mongodb://mon:***@db1:27017/"}},
 	}
