@@ -4,10 +4,14 @@
 // What it asks the server per refresh (one round trip each, run concurrently):
 //   - sessions: $currentOp {allUsers:true} with the query's idle toggles, followed by a $match
 //     that drops the monitor's own work, internal activity (unless Query.System) and pushes
-//     down the filter terms that map exactly onto document fields;
+//     down the filter terms that map exactly onto document fields; with Query.Lean, then a
+//     $project of the fields the panes show (lean.go), Detail reading one session whole;
 //   - clients: $currentOp {allUsers:true, idleConnections:true} grouped by client IP on the
 //     server, so the reply grows with distinct client addresses, not with connections;
 //   - server facts: serverStatus with the heavy sections switched off.
+//
+// Every read stops at MaxReadDocs documents or MaxReadBytes (read.go) and the snapshot says
+// what it shows.
 //
 // On mongos the sessions pane uses the default fan-out (the shards' operations, with "shard"
 // and "shard:opid" IDs), because that is where work runs; the clients pane and the idle
