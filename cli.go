@@ -398,6 +398,9 @@ func open(ctx context.Context, c config) (source.Source, error) {
 
 func once(ctx context.Context, src source.Source, c config, stdout, stderr io.Writer) error {
 	q := c.query()
+	// What the output prints, nothing more: the sessions' fields and their commands (which
+	// the server may truncate), not each operation's whole document.
+	q.Lean, q.Commands = true, true
 	ctx, cancel := context.WithTimeout(ctx, 3*c.timeout)
 	defer cancel()
 	snap, err := src.Snapshot(ctx, q)

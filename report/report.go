@@ -3,6 +3,8 @@
 package report
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -51,29 +53,51 @@ type document struct {
 	Sessions []source.Session `json:"sessions"`
 }
 
-// JSON writes the snapshot as one JSON document followed by a newline.
+// JSON writes the snapshot as one JSON document followed by a newline. Sessions are encoded
+// one at a time, so a snapshot of tens of thousands of them is never held twice in memory.
 func JSON(w io.Writer, snap *source.Snapshot) error {
-	doc := document{
+	head := document{
 		Source:   snap.Source,
 		Target:   snap.Target,
 		TakenAt:  snap.TakenAt.UTC().Format(time.RFC3339),
 		Server:   snap.Server,
 		Clients:  make([]source.Client, len(snap.Clients)),
-		Sessions: make([]source.Session, len(snap.Sessions)),
+		Sessions: []source.Session{},
 	}
 	for i, c := range snap.Clients {
 		c.Apps, c.Users, c.Drivers = nonNil(c.Apps), nonNil(c.Users), nonNil(c.Drivers)
-		doc.Clients[i] = c
+		head.Clients[i] = c
+	}
+	bw := bufio.NewWriterSize(w, 64<<10)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	// The document with an empty sessions array, which is its last field: the sessions go
+	// where the closing "]}" is.
+	if err := enc.Encode(head); err != nil {
+		return err
+	}
+	b := bytes.TrimSuffix(buf.Bytes(), []byte("]}\n"))
+	if _, err := bw.Write(b); err != nil {
+		return err
 	}
 	for i, s := range snap.Sessions {
 		if len(s.Command) == 0 {
 			s.Command = json.RawMessage("null")
 		}
-		doc.Sessions[i] = s
+		buf.Reset()
+		if err := enc.Encode(s); err != nil {
+			return err
+		}
+		if i > 0 {
+			bw.WriteByte(',')
+		}
+		if _, err := bw.Write(bytes.TrimSuffix(buf.Bytes(), []byte("\n"))); err != nil {
+			return err
+		}
 	}
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	return enc.Encode(doc)
+	bw.WriteString("]}\n")
+	return bw.Flush()
 }
 
 func nonNil(s []string) []string {

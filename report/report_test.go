@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -254,5 +255,30 @@ func TestTableCleansAndSaturates(t *testing.T) {
 	}
 	if !strings.Contains(out, ">100y") || !strings.Contains(out, "shop.\uFFFDorders") {
 		t.Errorf("table:\n%s", out)
+	}
+}
+
+// JSON streams the sessions, and the result is the document encoding/json would write whole.
+func TestJSONStreamsTheWholeDocument(t *testing.T) {
+	snap := designSnapshot()
+	for i := range 3 {
+		s := snap.Sessions[0]
+		s.ID = strconv.Itoa(i)
+		s.App = "<&> é\u2028"
+		snap.Sessions = append(snap.Sessions, s)
+	}
+	var got, want bytes.Buffer
+	if err := JSON(&got, snap); err != nil {
+		t.Fatal(err)
+	}
+	doc := document{Source: snap.Source, Target: snap.Target, TakenAt: snap.TakenAt.UTC().Format(time.RFC3339),
+		Server: snap.Server, Clients: snap.Clients, Sessions: snap.Sessions}
+	enc := json.NewEncoder(&want)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(doc); err != nil {
+		t.Fatal(err)
+	}
+	if got.String() != want.String() {
+		t.Errorf("streamed:\n%s\nwhole:\n%s", got.String(), want.String())
 	}
 }

@@ -9,6 +9,7 @@ package source
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"math"
 	"net"
 	"strings"
@@ -32,6 +33,20 @@ type Source interface {
 type Killer interface {
 	Kill(ctx context.Context, targets []Session) []KillResult
 }
+
+// Detailer is the optional capability of reading one session whole, found by type assertion.
+// A source whose snapshots are lean (Query.Lean: only the fields the panes show) reads the
+// whole document of one session when its detail view opens.
+//
+// Detail receives the session as the caller last saw it and returns it as it is now, with
+// Command and Raw complete. It returns an error wrapping ErrEnded when the session is gone or
+// its ID now belongs to another one (IDs are reused).
+type Detailer interface {
+	Detail(ctx context.Context, s Session) (*Session, error)
+}
+
+// ErrEnded says a session a Detailer was asked for is no longer there.
+var ErrEnded = errors.New("it has ended")
 
 // Lister is the optional capability of listing the instances a source can monitor
 // (cloud sources: `currentop --source tencent --list`).
@@ -76,6 +91,13 @@ type Query struct {
 	Filter Filter
 	// Limit is a paging hint: the caller shows at most this many sessions (0 = no hint).
 	Limit int
+	// Lean says the caller shows only the sessions' fields and reads a session's whole
+	// document through Detailer: a source may then leave Raw out and send a short Command
+	// (e.g. only the command's name) to keep each refresh small.
+	Lean bool
+	// Commands says the caller prints each operation's command (one-shot output): a lean
+	// source then sends it too, truncated where the server truncates long ones.
+	Commands bool
 }
 
 // Snapshot is one observation of a deployment.

@@ -152,5 +152,6 @@ func (m *Model) onConnected(msg connectedMsg) tea.Cmd {
 	if k, ok := msg.src.(source.Killer); ok && !m.readonly {
 		m.killer = k
 	}
+	m.detailer, _ = msg.src.(source.Detailer)
 	return m.fetch()
 }

@@ -2,7 +2,9 @@ package ui
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -74,20 +76,95 @@ func (m *Model) rewrap() {
 	m.help.wrap(m.width)
 }
 
-// openDetail shows every field of r and its command as Extended JSON.
-func (m *Model) openDetail(r *sessRow) {
+// openDetail shows every field of r and its command as Extended JSON; with a Detailer it
+// also reads r whole, showing what the row has until it arrives.
+func (m *Model) openDetail(r *sessRow) tea.Cmd {
 	cp := *r
 	s := *r.s
 	cp.s = &s
 	m.detailRow = &cp
 	m.detailAt = m.shownAt
 	m.detailListed = true
-	m.detail = scroller{lines: detailLines(&s)}
-	m.detail.wrap(m.width)
+	m.detailNote = ""
+	m.detail.off = 0
+	var cmd tea.Cmd
+	if m.detailer != nil {
+		m.detailNote = "reading the whole document from the server…"
+		cmd = m.readWhole(&cp, false)
+	}
+	m.setDetailLines()
 	m.overlay = overlayDetail
+	return cmd
 }
 
-func detailLines(s *source.Session) []string {
+func (m *Model) setDetailLines() {
+	off := m.detail.off
+	m.detail = scroller{lines: detailLines(m.detailRow.s, m.detailNote), off: off}
+	m.detail.wrap(m.width)
+	m.detail.clamp(m.layout().bodyH - 1)
+}
+
+// readWhole asks the Detailer for r whole, for the detail view or (copy) for y.
+func (m *Model) readWhole(r *sessRow, copy bool) tea.Cmd {
+	m.detailSeq++
+	d, seq, saw := m.detailer, m.detailSeq, *r.s
+	if copy {
+		m.setStatus("reading the command of "+source.Clean(saw.ID)+"…", false)
+	}
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), fetchTimeout)
+		defer cancel()
+		s, err := detailOf(ctx, d, saw)
+		return detailMsg{seq: seq, copy: copy, s: s, err: err}
+	}
+}
+
+// detailOf calls the Detailer and turns its misbehaviour (nil result, panic) into errors.
+func detailOf(ctx context.Context, d source.Detailer, saw source.Session) (s *source.Session, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			s, err = nil, fmt.Errorf("source failed: %v", r)
+		}
+	}()
+	s, err = d.Detail(ctx, saw)
+	if err == nil && s == nil {
+		err = errors.New("source returned no session")
+	}
+	return s, err
+}
+
+// onDetail shows (or copies) a session read whole; answers to older requests are dropped.
+func (m *Model) onDetail(msg detailMsg) tea.Cmd {
+	if msg.seq != m.detailSeq {
+		return nil
+	}
+	if msg.copy {
+		if msg.err != nil {
+			m.setStatus("cannot copy the command: "+source.Clean(msg.err.Error()), true)
+			return nil
+		}
+		return m.copyCommand(&sessRow{s: msg.s})
+	}
+	if m.overlay != overlayDetail || m.detailRow == nil {
+		return nil
+	}
+	switch {
+	case errors.Is(msg.err, source.ErrEnded):
+		m.detailNote = "the session has ended: this is what the last refresh saw"
+	case msg.err != nil:
+		m.detailNote = "cannot read the whole document: " + msg.err.Error()
+	default:
+		s := *msg.s
+		s.ID = m.detailRow.s.ID
+		m.detailRow.s = &s
+		m.detailAt = m.now()
+		m.detailNote = ""
+	}
+	m.setDetailLines()
+	return nil
+}
+
+func detailLines(s *source.Session, note string) []string {
 	yes := func(b bool) string {
 		if b {
 			return "yes"
@@ -113,6 +190,9 @@ func detailLines(s *source.Session) []string {
 			v = "-"
 		}
 		lines = append(lines, fmt.Sprintf("  %-17s %s", f[0], v))
+	}
+	if note != "" {
+		lines = append(lines, "", "  "+source.Clean(note))
 	}
 	lines = append(lines, "", "command (Extended JSON, y copies it):")
 	lines = append(lines, indentLines(prettyJSON(s.Command), "  ")...)

@@ -72,6 +72,29 @@ func (f *fakeKiller) Kill(_ context.Context, targets []source.Session) []source.
 	return out
 }
 
+// fakeDetailer is a fakeKiller that reads sessions whole: the session with its Command and
+// Raw from whole, or err.
+type fakeDetailer struct {
+	fakeKiller
+	whole map[string]source.Session
+	err   error
+	asked []string
+}
+
+func (f *fakeDetailer) Detail(_ context.Context, s source.Session) (*source.Session, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.asked = append(f.asked, s.ID)
+	if f.err != nil {
+		return nil, f.err
+	}
+	w, ok := f.whole[s.ID]
+	if !ok {
+		return nil, fmt.Errorf("session %s: %w", s.ID, source.ErrEnded)
+	}
+	return &w, nil
+}
+
 // scheduled is what the test schedule hands back instead of sleeping.
 type scheduled struct {
 	d   time.Duration
@@ -96,6 +119,8 @@ type harness struct {
 	other     []tea.Msg // messages the model sent to the runtime (clipboard, quit…)
 	pending   []tea.Msg // fetch results held back by hold()
 	holding   bool
+	details   []detailMsg // Detail answers held back while holdDetails
+	holdDet   bool
 	releasing bool
 	started   bool // Init has run: the refresh loop must be alive from here on
 }
@@ -168,6 +193,12 @@ func (h *harness) run(cmd tea.Cmd) {
 		}
 		h.send(msg)
 	case killDoneMsg, connectedMsg:
+		h.send(msg)
+	case detailMsg:
+		if h.holdDet {
+			h.details = append(h.details, msg)
+			return
+		}
 		h.send(msg)
 	default:
 		h.other = append(h.other, msg)

@@ -85,6 +85,14 @@ type (
 	clockMsg struct{}
 	// killDoneMsg carries the outcome of a kill.
 	killDoneMsg struct{ results []source.KillResult }
+	// detailMsg carries one session read whole (source.Detailer) for the detail view or for
+	// y; seq says which request it answers.
+	detailMsg struct {
+		seq  uint64
+		copy bool // y asked for it: copy its command rather than show it
+		s    *source.Session
+		err  error
+	}
 )
 
 // Model is the Bubble Tea model of the UI. Create it with New.
@@ -95,8 +103,9 @@ type Model struct {
 	owned    *owned        // what connect opened, closed by Run
 	quit     chan struct{} // closed when the program ends: cancels the connect and the fetch
 	stopOnce sync.Once
-	fatal    error         // ends the program: Run returns it
-	killer   source.Killer // nil: the source cannot kill
+	fatal    error           // ends the program: Run returns it
+	killer   source.Killer   // nil: the source cannot kill
+	detailer source.Detailer // nil: the snapshot's sessions are all there is
 	readonly bool
 	now      func() time.Time
 	// schedule returns a command delivering msg after d; tests replace it to observe delays.
@@ -151,6 +160,8 @@ type Model struct {
 	detail      scroller
 	detailRow   *sessRow
 	detailAt    time.Time
+	detailSeq   uint64 // the newest Detail request; older answers are dropped
+	detailNote  string // what the detail view says about the whole document ("" = it is shown)
 	// detailListed: the session in the detail view is still among the rows.
 	detailListed bool
 	// goneHidden: the followed session is still in the data but filtered out.
@@ -192,6 +203,7 @@ func New(opts Options) *Model {
 	if opts.Connect != nil {
 		m.src = nil
 	}
+	m.detailer, _ = opts.Source.(source.Detailer)
 	if opts.Readonly {
 		m.keys.Kill.SetEnabled(false)
 		m.keys.Mark.SetEnabled(false)
@@ -265,6 +277,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, tea.Batch(m.abandonHungFetch(), m.schedule(time.Second, clockMsg{}))
 	case killDoneMsg:
 		return m, m.onKillDone(msg)
+	case detailMsg:
+		return m, m.onDetail(msg)
 	case tea.KeyPressMsg:
 		return m, m.onKey(msg)
 	case tea.MouseClickMsg:
@@ -296,6 +310,8 @@ func (m *Model) fetch() tea.Cmd {
 	if !m.pushFilter {
 		q.Filter = source.Filter{}
 	}
+	// The panes show only the sessions' fields; the detail view reads a session whole.
+	q.Lean = m.detailer != nil
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), fetchTimeout)
 		defer cancel()

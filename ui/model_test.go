@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"image/color"
@@ -958,5 +959,128 @@ func TestSortReachesHiddenColumns(t *testing.T) {
 	}
 	if !slices.IsSortedFunc(users, naturalCompare) {
 		t.Fatalf("rows not ordered by user: %v", users)
+	}
+}
+
+// With a Detailer, refreshes are lean and the detail view reads the session whole: the row's
+// fields show at once, the whole document when it arrives.
+func TestDetailReadsWholeSession(t *testing.T) {
+	src := &fakeDetailer{fakeKiller: fakeKiller{outcome: source.KillGone}}
+	snap := smallSnapshot()
+	snap.Sessions[2].Command = json.RawMessage(`{"find":"…"}`)
+	snap.Sessions[2].Raw = nil
+	src.set(snap)
+	whole := snap.Sessions[2]
+	whole.Command = json.RawMessage(`{"find":"orders","filter":{"status":"A"}}`)
+	whole.Raw = json.RawMessage(`{"opid":103,"locks":{"Global":"r"}}`)
+	src.whole = map[string]source.Session{"103": whole}
+	h := newHarness(t, Options{Source: src})
+	if len(src.queries) == 0 || !src.queries[0].Lean {
+		t.Fatalf("refresh queries %+v: a Detailer's refresh should be lean", src.queries)
+	}
+	h.selectSession("103")
+	h.holdDet = true
+	h.keys("enter")
+	s := screen(h)
+	for _, w := range []string{"reading the whole document", `"find": "…"`, "IXSCAN { status: 1 }"} {
+		if !strings.Contains(s, w) {
+			t.Fatalf("before the whole document arrives the detail lacks %q:\n%s", w, s)
+		}
+	}
+	h.holdDet = false
+	for _, d := range h.details {
+		h.send(d)
+	}
+	s = screen(h)
+	for _, w := range []string{`"status": "A"`, `"Global": "r"`, "whole document as the server sent it"} {
+		if !strings.Contains(s, w) {
+			t.Fatalf("the whole document lacks %q:\n%s", w, s)
+		}
+	}
+	if strings.Contains(s, "reading the whole document") {
+		t.Errorf("still says it is reading:\n%s", s)
+	}
+	if !slices.Equal(src.asked, []string{"103"}) {
+		t.Errorf("Detail asked for %v", src.asked)
+	}
+}
+
+func TestDetailReadFails(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"ended", fmt.Errorf("session 103: %w", source.ErrEnded), "the session has ended: this is what the last refresh saw"},
+		{"error", errors.New("server went away"), "cannot read the whole document: server went away"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			src := &fakeDetailer{fakeKiller: fakeKiller{outcome: source.KillGone}, err: tt.err}
+			src.set(smallSnapshot())
+			h := newHarness(t, Options{Source: src})
+			h.selectSession("103")
+			h.keys("enter")
+			if s := screen(h); !strings.Contains(s, tt.want) || !strings.Contains(s, "IXSCAN { status: 1 }") {
+				t.Errorf("detail lacks %q or the row's fields:\n%s", tt.want, s)
+			}
+		})
+	}
+}
+
+// An answer for a detail view the user has left, or replaced by another, is dropped.
+func TestStaleDetailIsDropped(t *testing.T) {
+	src := &fakeDetailer{fakeKiller: fakeKiller{outcome: source.KillGone}}
+	snap := smallSnapshot()
+	src.set(snap)
+	w101, w103 := snap.Sessions[0], snap.Sessions[2]
+	w101.Raw, w103.Raw = json.RawMessage(`{"who":"one-oh-one"}`), json.RawMessage(`{"who":"one-oh-three"}`)
+	src.whole = map[string]source.Session{"101": w101, "103": w103}
+	h := newHarness(t, Options{Source: src})
+	h.holdDet = true
+	h.selectSession("101")
+	h.keys("enter", "esc")
+	h.selectSession("103")
+	h.keys("enter")
+	h.holdDet = false
+	for i := len(h.details) - 1; i >= 0; i-- { // the stale answer arrives last
+		h.send(h.details[i])
+	}
+	s := screen(h)
+	if strings.Contains(s, "one-oh-one") || !strings.Contains(s, "one-oh-three") || h.m.detailRow.s.ID != "103" {
+		t.Errorf("detail of 103 shows:\n%s", s)
+	}
+}
+
+// y on a row of a lean refresh copies the whole command, read for it.
+func TestCopyReadsWholeCommand(t *testing.T) {
+	src := &fakeDetailer{fakeKiller: fakeKiller{outcome: source.KillGone}}
+	snap := smallSnapshot()
+	snap.Sessions[2].Command = json.RawMessage(`{"find":"…"}`)
+	src.set(snap)
+	whole := snap.Sessions[2]
+	whole.Command = json.RawMessage(`{"find":"orders","filter":{"status":"A"}}`)
+	src.whole = map[string]source.Session{"103": whole}
+	h := newHarness(t, Options{Source: src})
+	h.selectSession("103")
+	h.keys("y")
+	var clip string
+	for _, msg := range h.other {
+		if fmt.Sprintf("%T", msg) == "tea.setClipboardMsg" {
+			clip = fmt.Sprint(msg)
+		}
+	}
+	if !strings.Contains(clip, `"status": "A"`) {
+		t.Fatalf("y copied %q (msgs %v)", clip, h.other)
+	}
+}
+
+// A source that cannot read a session whole gets full refreshes: its snapshot is all there is.
+func TestRefreshIsLeanOnlyWithADetailer(t *testing.T) {
+	_, src := started(t, Options{})
+	for _, q := range src.queries {
+		if q.Lean {
+			t.Fatalf("query %+v asks a source without Detail for a lean refresh", q)
+		}
 	}
 }

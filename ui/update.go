@@ -128,6 +128,9 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 		return m.onKillKey()
 	case key.Matches(msg, k.Copy):
 		if m.focus == focusSessions {
+			if r := m.sess.selected(); r != nil && m.detailer != nil {
+				return m.readWhole(r, true) // the row has only the command's name
+			}
 			return m.copyCommand(m.sess.selected())
 		}
 	}
@@ -192,8 +195,7 @@ func (m *Model) onEnter() tea.Cmd {
 		}
 		return nil
 	}
-	m.openDetail(r)
-	return nil
+	return m.openDetail(r)
 }
 
 // onEsc clears, one per press, the marks, the client narrowing, then the filter.

@@ -144,6 +144,9 @@ func cmdAggregate(c *conn, req *request) (any, error) {
 			return nil, err
 		}
 	}
+	if f := s.currentOpFault(); f != NoFault {
+		return c.faultyCursorReply(req, docs, f, stages[1:], opts.truncateOps)
+	}
 	return c.firstBatchReply(req, docs)
 }
 

@@ -22,6 +22,9 @@ type cursor struct {
 	awaitData   bool
 	noTimeout   bool
 	planSummary string
+	fault       CurrentOpFault
+	stages      []bson.Raw // a faulty cursor's pipeline after $currentOp
+	truncate    bool       // a faulty cursor's truncateOps
 
 	// guarded by s.mu
 	lastAccess time.Time
@@ -181,6 +184,9 @@ func cmdGetMore(c *conn, req *request) (any, error) {
 	}
 	docs := cur.docs
 	s.mu.Unlock()
+	if cur.fault != NoFault && len(docs) == 0 {
+		return c.faultyGetMore(cur, n)
+	}
 
 	batch, rest, err := takeBatch(docs, n)
 	if err != nil {
@@ -191,7 +197,7 @@ func cmdGetMore(c *conn, req *request) (any, error) {
 	cur.nDocs += int64(len(batch))
 	cur.nBatches++
 	cur.lastAccess = time.Now()
-	if len(rest) == 0 && !cur.tailable {
+	if len(rest) == 0 && !cur.tailable && cur.fault == NoFault {
 		delete(s.cursors, id)
 		id = 0
 	}

@@ -69,6 +69,8 @@ type Options struct {
 	Users      []User   // non-empty: authentication required (SCRAM-SHA-256)
 	Synthetic  int      // synthetic idle connections (generated documents, TEST-NET addresses)
 	Host       string   // reported host name, default "localhost"
+	// CurrentOpFault makes $currentOp cursors misbehave (see SetCurrentOpFault).
+	CurrentOpFault CurrentOpFault
 }
 
 // maxIncomingConnections is what available+current add up to in serverStatus.
@@ -92,6 +94,7 @@ type Server struct {
 	requestSeq atomic.Int32
 	replyDelay atomic.Int64 // nanoseconds
 	refuse     atomic.Bool
+	fault      atomic.Int32 // CurrentOpFault
 	hellos     atomic.Int64 // hello replies sent (tests watch for heartbeat busy loops)
 
 	counters struct{ insert, query, update, delete, getmore, command atomic.Int64 }
@@ -162,6 +165,7 @@ func Start(opts Options) (*Server, error) {
 		s.internal = newInternalActivity(s)
 	}
 	s.AddSynthetic(opts.Synthetic)
+	s.SetCurrentOpFault(opts.CurrentOpFault)
 	s.wg.Add(1)
 	go s.acceptLoop()
 	return s, nil

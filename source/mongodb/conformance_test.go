@@ -1,6 +1,7 @@
 package mongodb
 
 import (
+	"context"
 	"os"
 	"testing"
 
@@ -35,6 +36,14 @@ func TestConformance(t *testing.T) {
 				MinActive: 5,
 				CanKill:   true,
 			})
+			t.Run("lean", func(t *testing.T) { // as the live view reads it
+				sourcetest.Run(t, sourcetest.Config{
+					Open:      func(t *testing.T) source.Source { return leanSource{openSource(t, uri)} },
+					Secrets:   secrets,
+					MinActive: 5,
+					CanKill:   true,
+				})
+			})
 		})
 	}
 	t.Run("real", func(t *testing.T) {
@@ -52,4 +61,12 @@ func TestConformance(t *testing.T) {
 			CanKill:   false,
 		})
 	})
+}
+
+// leanSource asks every snapshot to be lean, as the live view does.
+type leanSource struct{ *Source }
+
+func (l leanSource) Snapshot(ctx context.Context, q source.Query) (*source.Snapshot, error) {
+	q.Lean = true
+	return l.Source.Snapshot(ctx, q)
 }

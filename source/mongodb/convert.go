@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -30,12 +31,40 @@ func newOwnComment() string {
 	return "currentop " + hex.EncodeToString(b)
 }
 
+// layout says where convert finds each field: in a $currentOp document as the server sends
+// it (full), or under the short names of the sessions pane's projection (lean, see
+// leanProject). Fields that are rare or already short (shard, client_s, killPending, msg)
+// keep their names in both.
+type layout struct {
+	lean bool
+	opid, typ, active, connID, host, desc, op, ns, micros, secs, txnOpen, plan, client,
+	mongosClient, app, appMeta, users, driver, waiting, yields, lsidID, cursorID []string
+}
+
+func path(p string) []string { return strings.Split(p, ".") }
+
+var full = layout{
+	opid: path("opid"), typ: path("type"), active: path("active"), connID: path("connectionId"),
+	host: path("host"), desc: path("desc"), op: path("op"), ns: path("ns"),
+	micros: path("microsecs_running"), secs: path("secs_running"),
+	txnOpen: path("transaction.timeOpenMicros"), plan: path("planSummary"),
+	client: path("client"), mongosClient: path("clientMetadata.mongos.client"),
+	app: path("appName"), appMeta: path("clientMetadata.application.name"),
+	users: path("effectiveUsers"), driver: path("clientMetadata.driver"),
+	waiting: path("waitingForLock"), yields: path("numYields"), lsidID: path("lsid.id"),
+	cursorID: path("cursor.cursorId"),
+}
+
 // convert turns one $currentOp document into a Session. It never panics: every field is read
 // with type checks, every string goes through source.Clean, and odd types are ignored.
-func convert(doc bson.Raw) source.Session {
+func convert(doc bson.Raw) source.Session { return full.convert(doc, "") }
+
+// convert reads doc in layout l. host is what a lean document's missing host stands for (the
+// server's own, see leanProject).
+func (l *layout) convert(doc bson.Raw, host string) source.Session {
 	var s source.Session
-	typ := str(doc, "type")
-	active, hasActive := boolOK(doc, "active")
+	typ := str(doc, l.typ...)
+	active, hasActive := boolOK(doc, l.active...)
 	s.Active = active
 	switch typ {
 	case source.TypeIdleSession, source.TypeIdleCursor:
@@ -48,65 +77,99 @@ func convert(doc bson.Raw) source.Session {
 			s.Type = source.TypeOp
 			if !hasActive {
 				// An op document without "active" is unusual; it is in flight if it has an opid.
-				_, s.Active = lookup(doc, "opid")
+				_, s.Active = lookup(doc, l.opid...)
 			}
 		}
 	}
 
 	s.Shard = str(doc, "shard")
-	s.Host = str(doc, "host")
-	s.Desc = str(doc, "desc")
-	s.ConnectionID, _ = num(doc, "connectionId")
-	s.Op = str(doc, "op")
-	s.NS = str(doc, "ns")
-	if us, ok := amount(doc, "microsecs_running"); ok {
-		s.RunningUS = us
-	} else if secs, ok := amount(doc, "secs_running"); ok {
-		s.RunningUS = saturatingMul(secs, 1_000_000)
+	s.Host = str(doc, l.host...)
+	s.Desc = str(doc, l.desc...)
+	s.ConnectionID, _ = num(doc, l.connID...)
+	if l.lean {
+		l.restore(doc, &s, host)
 	}
-	if s.Type == source.TypeIdleSession && s.RunningUS == 0 {
-		// An idle transaction runs nothing; how long it has held its snapshot and locks open
-		// is what makes it the one to look at.
-		if us, ok := amount(doc, "transaction", "timeOpenMicros"); ok {
-			s.RunningUS = us
-		}
+	s.Op = str(doc, l.op...)
+	s.NS = str(doc, l.ns...)
+	s.RunningUS = l.running(doc, s.Type)
+	s.PlanSummary = str(doc, l.plan...)
+	s.Client = l.clientAddr(doc)
+	s.App = str(doc, l.app...)
+	if s.App == "" && l.appMeta != nil {
+		s.App = str(doc, l.appMeta...)
 	}
-	if s.RunningUS < 0 {
-		s.RunningUS = 0
+	s.User = firstUser(doc, l.users)
+	if v, ok := lookup(doc, l.driver...); ok {
+		s.Driver = driverString(v)
 	}
-	s.PlanSummary = str(doc, "planSummary")
-	s.Client = clientAddr(doc)
-	s.App = str(doc, "appName")
-	if s.App == "" {
-		s.App = str(doc, "clientMetadata", "application", "name")
-	}
-	s.User = firstUser(doc)
-	s.Driver = driverOf(doc)
-	s.WaitingForLock, _ = boolOK(doc, "waitingForLock")
-	s.NumYields, _ = num(doc, "numYields")
+	s.WaitingForLock, _ = boolOK(doc, l.waiting...)
+	s.NumYields, _ = num(doc, l.yields...)
 	s.KillPending, _ = boolOK(doc, "killPending")
 	s.Msg = str(doc, "msg")
-	s.ID = sessionID(doc, s)
-
-	if v, ok := lookup(doc, "command"); ok {
-		s.Command = valueJSON(v)
-	} else if v, ok := lookup(doc, "cursor", "originatingCommand"); ok {
-		s.Command = valueJSON(v)
-	}
+	s.ID = l.sessionID(doc, s)
+	s.Command = l.command(doc)
 	// The whole document backs the detail view: for operations, and for idle sessions and
 	// cursors, whose transaction, lsid and cursor fields are the point. Plain idle connections
-	// (tens of thousands of them) carry nothing the fields above lack.
-	if s.Type != source.TypeIdle {
+	// (tens of thousands of them) carry nothing the fields above lack; a lean document is not
+	// whole (Detail reads the whole one).
+	if s.Type != source.TypeIdle && !l.lean {
 		s.Raw = docJSON(doc)
 	}
-	s.Internal = isInternal(doc)
+	s.Internal = l.isInternal(doc)
 	return s
+}
+
+// restore fills what a lean document leaves out because it is implied: the server's own host,
+// and a desc of "conn<connectionId>" (a desc the document lacks is sent as null).
+func (l *layout) restore(doc bson.Raw, s *source.Session, host string) {
+	if _, ok := lookup(doc, l.host...); !ok {
+		s.Host = source.Clean(host)
+	}
+	if _, ok := lookup(doc, l.desc...); !ok {
+		if v, ok := lookup(doc, l.connID...); ok && (v.Type == bson.TypeInt32 || v.Type == bson.TypeInt64) {
+			s.Desc = "conn" + strconv.FormatInt(s.ConnectionID, 10)
+		}
+	}
+}
+
+// running is the running time in µs: microsecs_running, else secs_running; an idle transaction
+// runs nothing, so how long it has held its snapshot and locks open stands in.
+func (l *layout) running(doc bson.Raw, typ string) int64 {
+	var us int64
+	if n, ok := amount(doc, l.micros...); ok {
+		us = n
+	} else if secs, ok := amount(doc, l.secs...); ok {
+		us = saturatingMul(secs, 1_000_000)
+	}
+	if typ == source.TypeIdleSession && us == 0 {
+		// An idle transaction runs nothing; how long it has held its snapshot and locks open
+		// is what makes it the one to look at.
+		if n, ok := amount(doc, l.txnOpen...); ok {
+			us = n
+		}
+	}
+	return max(us, 0)
+}
+
+// command is the operation's command as relaxed Extended JSON: the command (or an idle
+// cursor's originatingCommand) whole, or in a lean document its first field only.
+func (l *layout) command(doc bson.Raw) json.RawMessage {
+	if l.lean {
+		return leanCommand(doc)
+	}
+	if v, ok := lookup(doc, "command"); ok {
+		return valueJSON(v)
+	}
+	if v, ok := lookup(doc, "cursor", "originatingCommand"); ok {
+		return valueJSON(v)
+	}
+	return nil
 }
 
 // sessionID is the opid as a string ("4119786", or "shard01:4119786" verbatim through mongos);
 // documents without an opid get a stable ID from what identifies them.
-func sessionID(doc bson.Raw, s source.Session) string {
-	if v, ok := lookup(doc, "opid"); ok {
+func (l *layout) sessionID(doc bson.Raw, s source.Session) string {
+	if v, ok := lookup(doc, l.opid...); ok {
 		switch v.Type {
 		case bson.TypeString:
 			// An opid with control characters is hostile or broken: it could not be killed
@@ -129,17 +192,17 @@ func sessionID(doc bson.Raw, s source.Session) string {
 	}
 	switch s.Type {
 	case source.TypeIdleSession:
-		if id, ok := lookup(doc, "lsid", "id"); ok {
+		if id, ok := lookup(doc, l.lsidID...); ok {
 			if _, data, ok := id.BinaryOK(); ok {
 				return prefix + "session:" + hexString(data)
 			}
 		}
 	case source.TypeIdleCursor:
-		if id, ok := num(doc, "cursor", "cursorId"); ok {
+		if id, ok := num(doc, l.cursorID...); ok {
 			return prefix + "cursor:" + strconv.FormatInt(id, 10)
 		}
 	}
-	if _, ok := lookup(doc, "connectionId"); ok {
+	if _, ok := lookup(doc, l.connID...); ok {
 		return prefix + "conn" + strconv.FormatInt(s.ConnectionID, 10)
 	}
 	if s.Desc != "" {
@@ -150,18 +213,18 @@ func sessionID(doc bson.Raw, s source.Session) string {
 
 // clientAddr is the application's address: through mongos the app's address at the mongos
 // (clientMetadata.mongos.client) rather than the mongos's own address at the shard (client_s).
-func clientAddr(doc bson.Raw) string {
-	if c := str(doc, "clientMetadata", "mongos", "client"); c != "" {
+func (l *layout) clientAddr(doc bson.Raw) string {
+	if c := str(doc, l.mongosClient...); c != "" {
 		return c
 	}
-	if c := str(doc, "client"); c != "" {
+	if c := str(doc, l.client...); c != "" {
 		return c
 	}
 	return str(doc, "client_s")
 }
 
-func firstUser(doc bson.Raw) string {
-	v, ok := lookup(doc, "effectiveUsers")
+func firstUser(doc bson.Raw, users []string) string {
+	v, ok := lookup(doc, users...)
 	if !ok {
 		return ""
 	}
@@ -192,16 +255,12 @@ func userString(v bson.RawValue) string {
 	return source.Clean(u + "@" + db)
 }
 
-func driverOf(doc bson.Raw) string {
-	v, ok := lookup(doc, "clientMetadata", "driver")
-	if !ok {
-		return ""
-	}
-	return driverString(v)
-}
-
-// driverString renders a {name, version} document as "name version".
+// driverString renders a {name, version} document as "name version"; a string (the lean
+// projection's and the clients pane's "name version") is taken as it is.
 func driverString(v bson.RawValue) string {
+	if s, ok := v.StringValueOK(); ok {
+		return source.Clean(strings.TrimSpace(s))
+	}
 	d, ok := v.DocumentOK()
 	if !ok {
 		return ""
@@ -216,19 +275,24 @@ func driverString(v bson.RawValue) string {
 // isInternal reports the server's own work and cluster traffic: internal threads, replication,
 // other cluster members, and drivers' awaitable hello heartbeats. Keep in sync with
 // internalMatch, its server-side twin.
-func isInternal(doc bson.Raw) bool {
-	_, hasConn := lookup(doc, "connectionId")
-	if !hasConn && str(doc, "type") != source.TypeIdleCursor {
+func isInternal(doc bson.Raw) bool { return full.isInternal(doc) }
+
+func (l *layout) isInternal(doc bson.Raw) bool {
+	_, hasConn := lookup(doc, l.connID...)
+	if !hasConn && rawStr(doc, l.typ...) != source.TypeIdleCursor {
 		return true // an internal thread: no network client
 	}
-	if hasSystemUser(doc) {
+	if hasSystemUser(doc, l.users) {
 		return true
 	}
-	if strings.HasPrefix(rawStr(doc, "clientMetadata", "driver", "name"), "NetworkInterfaceTL") {
+	if strings.HasPrefix(l.driverName(doc), "NetworkInterfaceTL") {
 		return true
 	}
-	if rawStr(doc, "op") == "getmore" && rawStr(doc, "ns") == "local.oplog.rs" {
+	if rawStr(doc, l.op...) == "getmore" && rawStr(doc, l.ns...) == "local.oplog.rs" {
 		return true
+	}
+	if l.lean {
+		return leanInternalCommand(doc)
 	}
 	cmd, ok := lookup(doc, "command")
 	if !ok {
@@ -244,14 +308,23 @@ func isInternal(doc bson.Raw) bool {
 	return isAwaitableHello(c)
 }
 
+// driverName is the driver's name as sent: clientMetadata.driver.name, or the start of a
+// lean document's "name version".
+func (l *layout) driverName(doc bson.Raw) string {
+	if n := rawStr(doc, l.driver...); n != "" {
+		return n
+	}
+	return rawStr(doc, append(slices.Clone(l.driver), "name")...)
+}
+
 // isAwaitableHello: a driver's streaming heartbeat waits up to maxAwaitTimeMS and shows as an
 // active operation the whole time.
 func isAwaitableHello(cmd bson.Raw) bool {
 	return (has(cmd, "hello") || has(cmd, "isMaster") || has(cmd, "ismaster")) && has(cmd, "topologyVersion")
 }
 
-func hasSystemUser(doc bson.Raw) bool {
-	v, ok := lookup(doc, "effectiveUsers")
+func hasSystemUser(doc bson.Raw, users []string) bool {
+	v, ok := lookup(doc, users...)
 	if !ok {
 		return false
 	}
@@ -313,6 +386,10 @@ func num(doc bson.Raw, path ...string) (int64, bool) {
 	if !ok {
 		return 0, false
 	}
+	return numValue(v)
+}
+
+func numValue(v bson.RawValue) (int64, bool) {
 	switch v.Type {
 	case bson.TypeInt32, bson.TypeInt64:
 		n, _ := v.AsInt64OK()

@@ -51,6 +51,10 @@ func (s *Source) explain(err error, action string) error {
 		return s.fail(source.ErrPermission, err,
 			fmt.Sprintf("viewing operations needs the inprog and serverStatus privileges: grant role clusterMonitor to %s", who),
 			"%s is not authorised to %s %s: viewing operations needs the inprog and serverStatus privileges — grant role clusterMonitor to %s", who, action, s.target, who)
+	case isUnanswered(err):
+		return s.fail(source.ErrTimeout, err,
+			fmt.Sprintf("the server was reached but did not answer within %s: it may be overloaded; raise --timeout or check its load", s.timeout),
+			"cannot %s %s: the server was reached but did not answer within %s — it may be overloaded; raise --timeout or check its load", action, s.target, s.timeout)
 	case isUnreachable(err):
 		why := s.lastFailure(err)
 		return s.fail(source.ErrUnreachable, err,
@@ -81,6 +85,16 @@ func isTooOld(err error) bool {
 func isHandshakeAuthText(err error) bool {
 	msg := err.Error()
 	return strings.Contains(msg, "auth error") || strings.Contains(msg, "(AuthenticationFailed)")
+}
+
+// isUnanswered reports a command sent on an open connection whose reply did not come in
+// time: the server is there, but slow.
+func isUnanswered(err error) bool {
+	msg := err.Error()
+	// The driver has no exported type for either case: a reply that did not come, or every
+	// pooled connection still waiting for one.
+	return (mongo.IsTimeout(err) || errors.Is(err, context.DeadlineExceeded)) && !strings.Contains(msg, "server selection") &&
+		(strings.Contains(msg, "waiting for server response") || strings.Contains(msg, "checking out a connection"))
 }
 
 func isUnreachable(err error) bool {

@@ -275,8 +275,9 @@ func deriveClients(docs []bson.Raw) []source.Client {
 	out := make([]bson.Raw, 0, len(groups))
 	for ip, g := range groups {
 		raw, err := bson.Marshal(bson.D{
-			{Key: "_id", Value: ip}, {Key: "count", Value: g.count}, {Key: "active", Value: g.active},
-			{Key: "apps", Value: g.apps}, {Key: "users", Value: g.users}, {Key: "drivers", Value: g.drivers},
+			// The flat shape of the clients pipeline (see clientsAcc.add).
+			{Key: "_id", Value: ip}, {Key: "n", Value: g.count}, {Key: "a", Value: g.active},
+			{Key: "p", Value: g.apps}, {Key: "u", Value: g.users}, {Key: "d", Value: g.drivers},
 		})
 		if err == nil {
 			out = append(out, raw)

@@ -70,6 +70,12 @@ func TestFallbackToCurrentOpCommand(t *testing.T) {
 		t.Errorf("no idle connection listed with IdleConnections (the test client's pool has some): %d sessions", len(idle.Sessions))
 	}
 
+	// The detail view reads the operation whole through the command too.
+	whole, err := s.Detail(context.Background(), target)
+	if err != nil || whole.ID != target.ID || len(whole.Raw) == 0 || !strings.Contains(string(whole.Command), "legacy") {
+		t.Errorf("Detail through the currentOp command: %+v, %v", whole, err)
+	}
+
 	res := s.Kill(context.Background(), []source.Session{target})
 	if len(res) != 1 || (res[0].Outcome != source.KillGone && res[0].Outcome != source.KillPending) {
 		t.Fatalf("kill through the currentOp command: %+v", res)

@@ -4,10 +4,14 @@
 // What it asks the server per refresh (one round trip each, run concurrently):
 //   - sessions: $currentOp {allUsers:true} with the query's idle toggles, followed by a $match
 //     that drops the monitor's own work, internal activity (unless Query.System) and pushes
-//     down the filter terms that map exactly onto document fields;
+//     down the filter terms that map exactly onto document fields; with Query.Lean, then a
+//     $project of the fields the panes show (lean.go), Detail reading one session whole;
 //   - clients: $currentOp {allUsers:true, idleConnections:true} grouped by client IP on the
 //     server, so the reply grows with distinct client addresses, not with connections;
 //   - server facts: serverStatus with the heavy sections switched off.
+//
+// Every read stops at MaxReadDocs documents or MaxReadBytes (read.go) and the snapshot says
+// what it shows.
 //
 // On mongos the sessions pane uses the default fan-out (the shards' operations, with "shard"
 // and "shard:opid" IDs), because that is where work runs; the clients pane and the idle
@@ -73,6 +77,8 @@ type Source struct {
 	dial    *dialer
 	mongos  bool
 	version string
+	host    string     // serverStatus.host as first seen (the lean projection leaves it out)
+	limits  readLimits // zero: defaultLimits
 
 	mu      sync.Mutex
 	connIDs []int64 // recent server connection IDs of the monitor's own commands
@@ -82,8 +88,9 @@ type Source struct {
 }
 
 var (
-	_ source.Source = (*Source)(nil)
-	_ source.Killer = (*Source)(nil)
+	_ source.Source   = (*Source)(nil)
+	_ source.Killer   = (*Source)(nil)
+	_ source.Detailer = (*Source)(nil)
 )
 
 // poolSize is the monitor's connection pool: one connection per concurrent refresh query.
@@ -181,6 +188,7 @@ func (s *Source) verify(ctx context.Context) error {
 		return err
 	}
 	s.mongos = ss.Kind == "mongos"
+	s.host = ss.Host
 	return nil
 }
 
@@ -244,25 +252,37 @@ func (s *Source) self() self {
 
 // isOwn reports whether a $currentOp document is the monitor's own work or connection.
 // localOps documents come from the server the monitor talks to even on mongos.
-func isOwn(doc bson.Raw, me self) bool {
-	if c := rawStr(doc, "client"); c != "" && slices.Contains(me.addrs, c) {
+func isOwn(doc bson.Raw, me self) bool { return full.ownKeys(doc).isOwn(me) }
+
+// ownKeys is what tells a document of the monitor's own from others.
+type ownKeys struct {
+	client, mongosClient string // as sent, not cleaned
+	connID               int64
+	hasConnID            bool
+	comment              bool // the command carries ownComment
+}
+
+func (l *layout) ownKeys(doc bson.Raw) ownKeys {
+	k := ownKeys{client: rawStr(doc, l.client...), mongosClient: rawStr(doc, l.mongosClient...)}
+	k.connID, k.hasConnID = num(doc, l.connID...)
+	if l.lean {
+		k.comment, _ = boolOK(doc, "O")
+	} else {
+		k.comment = rawStr(doc, "command", "comment") == ownComment
+	}
+	return k
+}
+
+func (k ownKeys) isOwn(me self) bool {
+	if k.client != "" && slices.Contains(me.addrs, k.client) {
 		return true
 	}
 	if me.mongos {
-		if c := rawStr(doc, "clientMetadata", "mongos", "client"); c != "" && slices.Contains(me.addrs, c) {
-			return true
-		}
 		// Shard-side documents of the monitor's fan-out carry its comment but the mongos's
 		// connection, so the comment is the only mark left.
-		if rawStr(doc, "command", "comment") == ownComment {
-			return true
-		}
-		return false
+		return (k.mongosClient != "" && slices.Contains(me.addrs, k.mongosClient)) || k.comment
 	}
-	if id, ok := num(doc, "connectionId"); ok && slices.Contains(me.connIDs, id) {
-		return true
-	}
-	return false
+	return k.hasConnID && slices.Contains(me.connIDs, k.connID)
 }
 
 // subset reports whether every address in a is in b (both sorted).
@@ -287,12 +307,16 @@ func (s *Source) Snapshot(ctx context.Context, q source.Query) (*source.Snapshot
 		return s.legacySnapshot(ctx, q)
 	}
 	me := s.self()
+	l := &full
+	if q.Lean {
+		l = &lean
+	}
 	var (
-		wg                     sync.WaitGroup
-		server                 source.Server
-		sessions, idle         []bson.Raw
-		clients                []bson.Raw
-		serr, qerr, ierr, cerr error
+		wg             sync.WaitGroup
+		server         source.Server
+		serr           error
+		sessions, idle *sessionRead
+		clients        *clientRead
 	)
 	wg.Add(3)
 	go func() {
@@ -301,29 +325,35 @@ func (s *Source) Snapshot(ctx context.Context, q source.Query) (*source.Snapshot
 	}()
 	go func() {
 		defer wg.Done()
-		sessions, qerr = s.aggregate(ctx, sessionsPipeline(q, me))
+		sessions = s.readSessions(ctx, sessionsPipeline(q, me), l, me, q.Commands)
 	}()
 	go func() {
 		defer wg.Done()
-		clients, cerr = s.aggregate(ctx, clientsPipeline(me))
+		clients = s.readClients(ctx, me)
 	}()
 	if s.mongos && q.IdleConnections {
 		// The fan-out's idle connections are mongos→shard pool connections; the applications'
 		// idle connections are the mongos's own.
+		local := me
+		local.mongos = false
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			idle, ierr = s.aggregate(ctx, idleLocalPipeline(q, me))
+			idle = s.readSessions(ctx, idleLocalPipeline(q, me), l, local, q.Commands)
 		}()
 	}
 	wg.Wait()
-	if noStage(qerr) {
-		return s.fallBack(ctx, q, qerr)
+	if noStage(sessions.err) {
+		return s.fallBack(ctx, q, sessions.err)
 	}
-	for _, err := range []error{qerr, serr, ierr} {
-		if err != nil {
-			return nil, err
-		}
+	if sessions.err != nil {
+		return nil, sessions.err
+	}
+	if serr != nil {
+		return nil, serr
+	}
+	if idle != nil && idle.err != nil {
+		return nil, idle.err
 	}
 	snap := &source.Snapshot{
 		Source:  "mongodb",
@@ -331,34 +361,76 @@ func (s *Source) Snapshot(ctx context.Context, q source.Query) (*source.Snapshot
 		TakenAt: time.Now().UTC(),
 		Server:  server,
 	}
-	if now := s.self(); cerr == nil && !subset(now.addrs, me.addrs) {
+	if now := s.self(); clients.err == nil && !subset(now.addrs, me.addrs) {
 		// The pool opened sockets during this refresh (after a reconnect), and the server-side
 		// $group counted them as a client. Ask again now that their addresses are known.
-		clients, cerr = s.aggregate(ctx, clientsPipeline(now))
+		clients = s.readClients(ctx, now)
 	}
-	if cerr != nil {
-		if ctx.Err() != nil {
-			return nil, cerr
+	if clients.err != nil && ctx.Err() != nil {
+		return nil, clients.err
+	}
+	s.addClients(snap, clients)
+	s.addSessions(snap, q, sessions, idle)
+	return snap, nil
+}
+
+// sessionRead collects the sessions of one $currentOp read as the documents arrive, so that
+// what a refresh holds is its sessions, not the server's documents.
+type sessionRead struct {
+	l         *layout
+	host      string
+	me        self
+	items     []sessionItem
+	malformed int
+	res       readResult
+	err       error
+}
+
+type sessionItem struct {
+	s   source.Session
+	own ownKeys // to recognise connections the monitor opened during the read
+}
+
+func (r *sessionRead) visit(d bson.Raw) bool {
+	if d.Validate() != nil {
+		r.malformed++
+		return true
+	}
+	k := r.l.ownKeys(d)
+	if !k.isOwn(r.me) {
+		r.items = append(r.items, sessionItem{s: r.l.convert(d, r.host), own: k})
+	}
+	return true
+}
+
+// readSessions runs a sessions pipeline; in the lean layout it ends in the lean $project
+// (with the commands when asked).
+func (s *Source) readSessions(ctx context.Context, pipeline bson.A, l *layout, me self, commands bool) *sessionRead {
+	r := &sessionRead{l: l, me: me}
+	if l.lean {
+		r.host = s.host
+		pipeline = append(pipeline, leanProject(me, s.host, commands))
+	}
+	r.res, r.err = s.read(ctx, pipeline, r.visit)
+	return r
+}
+
+// addSessions puts what the reads found into snap: not the monitor's own, as the query's
+// toggles ask, IDs made unique, and a warning for each read that stopped early.
+func (s *Source) addSessions(snap *source.Snapshot, q source.Query, reads ...*sessionRead) {
+	now := s.self() // connections opened during this refresh are the monitor's too
+	seen := map[string]int{}
+	malformed, stopped := 0, ""
+	for _, r := range reads {
+		if r == nil {
+			continue
 		}
-		snap.Partial = true
-		snap.Warnings = append(snap.Warnings, source.Clean(cerr.Error()))
-	} else {
-		snap.Clients = decodeClients(clients)
-	}
-	me = s.self() // connections opened during this refresh are the monitor's too
-	seen := make(map[string]int, len(sessions)+len(idle))
-	malformed := 0
-	add := func(docs []bson.Raw, me self) {
-		for _, d := range docs {
-			if d.Validate() != nil {
-				malformed++
-				continue
-			}
-			if isOwn(d, me) {
-				continue
-			}
-			ss := convert(d)
-			if !keep(ss, q) {
+		me := now
+		me.mongos = r.me.mongos
+		malformed += r.malformed
+		for _, it := range r.items {
+			ss := it.s
+			if it.own.isOwn(me) || !keep(ss, q) {
 				continue
 			}
 			if n := seen[ss.ID]; n > 0 {
@@ -369,16 +441,53 @@ func (s *Source) Snapshot(ctx context.Context, q source.Query) (*source.Snapshot
 			}
 			snap.Sessions = append(snap.Sessions, ss)
 		}
+		if why := s.stopped(r.res, "$currentOp documents"); why != "" && stopped == "" {
+			stopped = why
+		}
 	}
-	add(sessions, me)
-	local := me
-	local.mongos = false
-	add(idle, local)
+	if stopped != "" {
+		snap.Partial = true
+		snap.Warnings = append(snap.Warnings, fmt.Sprintf("showing the first %s sessions: %s", thousands(len(snap.Sessions)), stopped))
+	}
 	if malformed > 0 {
 		snap.Partial = true
 		snap.Warnings = append(snap.Warnings, fmt.Sprintf("%d malformed $currentOp documents skipped", malformed))
 	}
-	return snap, nil
+}
+
+// clientRead accumulates the clients pane's $group output as it arrives.
+type clientRead struct {
+	acc *clientsAcc
+	res readResult
+	err error
+}
+
+// readClients reads the clients pane, grouped by sets to keep the reply small; a server that
+// refuses that (a group of more than 16 MB: hundreds of thousands of addresses running the
+// same application) is asked again one document per IP.
+func (s *Source) readClients(ctx context.Context, me self) *clientRead {
+	r := &clientRead{acc: newClientsAcc(s.caps().docs)}
+	r.res, r.err = s.read(ctx, clientsPipeline(me, true), r.acc.add)
+	var ce mongo.CommandError
+	if errors.As(r.err, &ce) && ctx.Err() == nil {
+		r = &clientRead{acc: newClientsAcc(s.caps().docs)}
+		r.res, r.err = s.read(ctx, clientsPipeline(me, false), r.acc.add)
+	}
+	return r
+}
+
+// addClients puts the clients into snap, or says why they are missing or incomplete.
+func (s *Source) addClients(snap *source.Snapshot, r *clientRead) {
+	if r.err != nil {
+		snap.Partial = true
+		snap.Warnings = append(snap.Warnings, source.Clean(r.err.Error()))
+		return
+	}
+	snap.Clients = r.acc.list()
+	if why := s.stopped(r.res, "client addresses"); why != "" {
+		snap.Partial = true
+		snap.Warnings = append(snap.Warnings, fmt.Sprintf("clients incomplete: showing the first %s client addresses: %s", thousands(len(snap.Clients)), why))
+	}
 }
 
 // keep applies the query's toggles client-side, whatever the server returned.
@@ -403,26 +512,6 @@ func idleLocalPipeline(q source.Query, me self) bson.A {
 		}}},
 		matchAll(and),
 	}
-}
-
-// aggregate runs a $currentOp pipeline on admin and returns every document.
-func (s *Source) aggregate(ctx context.Context, pipeline bson.A) ([]bson.Raw, error) {
-	ctx, cancel := context.WithTimeout(ctx, s.timeout)
-	defer cancel()
-	cur, err := s.client.Database("admin").Aggregate(ctx, pipeline,
-		options.Aggregate().SetBatchSize(1000).SetComment(ownComment))
-	if err != nil {
-		return nil, s.explain(err, "run $currentOp on")
-	}
-	defer cur.Close(context.WithoutCancel(ctx))
-	var docs []bson.Raw
-	for cur.Next(ctx) {
-		docs = append(docs, slices.Clone(cur.Current))
-	}
-	if err := cur.Err(); err != nil {
-		return nil, s.explain(err, "read $currentOp from")
-	}
-	return docs, nil
 }
 
 // serverStatus reads the server facts, skipping the heavy sections.
@@ -469,82 +558,6 @@ func decodeServer(raw bson.Raw) source.Server {
 	c.Active, _ = num(raw, "connections", "active")
 	c.TotalCreated, _ = num(raw, "connections", "totalCreated")
 	return srv
-}
-
-// decodeClients turns the $group output into per-IP clients, merging IPs the server could
-// not split (anything still carrying a port) and sorting by connection count.
-func decodeClients(docs []bson.Raw) []source.Client {
-	byIP := map[string]*clientAcc{}
-	for _, d := range docs {
-		ip := hostOnly(rawStr(d, "_id"))
-		if ip == "" {
-			continue
-		}
-		ip = source.Clean(ip)
-		acc := byIP[ip]
-		if acc == nil {
-			acc = &clientAcc{apps: map[string]bool{}, users: map[string]bool{}, drivers: map[string]bool{}}
-			byIP[ip] = acc
-		}
-		n, _ := num(d, "count")
-		a, _ := num(d, "active")
-		acc.count += max(n, 0)
-		acc.active += max(a, 0)
-		for _, v := range arrayValues(d, "apps") {
-			if s, ok := v.StringValueOK(); ok && s != "" {
-				acc.apps[source.Clean(s)] = true
-			}
-		}
-		for _, v := range arrayValues(d, "users") {
-			// each element is one connection's effectiveUsers array
-			arr, ok := v.ArrayOK()
-			if !ok {
-				continue
-			}
-			vals, _ := arr.Values()
-			for _, u := range vals {
-				if ud, ok := u.DocumentOK(); ok && rawStr(ud, "user") == "__system" {
-					acc.internal = true
-				}
-				if us := userString(u); us != "" {
-					acc.users[us] = true
-				}
-			}
-		}
-		for _, v := range arrayValues(d, "drivers") {
-			if dd, ok := v.DocumentOK(); ok && strings.HasPrefix(rawStr(dd, "name"), "NetworkInterfaceTL") {
-				acc.internal = true
-			}
-			if ds := driverString(v); ds != "" {
-				acc.drivers[ds] = true
-			}
-		}
-	}
-	out := make([]source.Client, 0, len(byIP))
-	for ip, acc := range byIP {
-		out = append(out, source.Client{
-			IP:       ip,
-			Count:    int(acc.count),
-			Active:   int(min(acc.active, acc.count)),
-			Internal: acc.internal,
-			Apps:     sortedKeys(acc.apps),
-			Users:    sortedKeys(acc.users),
-			Drivers:  sortedKeys(acc.drivers),
-		})
-	}
-	slices.SortFunc(out, func(a, b source.Client) int {
-		if a.Count != b.Count {
-			return b.Count - a.Count
-		}
-		return strings.Compare(a.IP, b.IP)
-	})
-	return out
-}
-
-type clientAcc struct {
-	count, active        int64
-	internal             bool
-	apps, users, drivers map[string]bool
 }
 
 func arrayValues(d bson.Raw, key string) []bson.RawValue {

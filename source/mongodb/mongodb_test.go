@@ -255,14 +255,14 @@ func clientsAddUp(t *testing.T, s *Source, srv *mongod.Server) {
 
 func TestClientsIPv6AndInternal(t *testing.T) {
 	docs := []bson.D{
-		{{Key: "_id", Value: "2001:db8::5"}, {Key: "count", Value: int32(3)}, {Key: "active", Value: int64(1)},
-			{Key: "apps", Value: bson.A{"orders-api", ""}}, {Key: "users", Value: bson.A{bson.A{bson.D{{Key: "user", Value: "app"}, {Key: "db", Value: "admin"}}}}},
-			{Key: "drivers", Value: bson.A{bson.D{{Key: "name", Value: "MongoDB Internal Client"}, {Key: "version", Value: "4.4.29"}}}}},
-		{{Key: "_id", Value: "10.0.0.9:27017"}, {Key: "count", Value: 2.0}, {Key: "active", Value: 0},
-			{Key: "users", Value: bson.A{bson.A{bson.D{{Key: "user", Value: "__system"}, {Key: "db", Value: "local"}}}}}},
-		{{Key: "_id", Value: "10.0.0.9"}, {Key: "count", Value: 1}, {Key: "active", Value: 5}, // active > count: clamped
-			{Key: "drivers", Value: bson.A{bson.D{{Key: "name", Value: "NetworkInterfaceTL-ReplNetwork"}, {Key: "version", Value: "8.0.4"}}}}},
-		{{Key: "_id", Value: bson.A{1}}, {Key: "count", Value: 7}}, // no IP: dropped
+		{{Key: "_id", Value: "2001:db8::5"}, {Key: "n", Value: int32(3)}, {Key: "a", Value: int64(1)},
+			{Key: "p", Value: bson.A{"orders-api", ""}}, {Key: "u", Value: bson.A{bson.A{bson.D{{Key: "user", Value: "app"}, {Key: "db", Value: "admin"}}}}},
+			{Key: "d", Value: bson.A{bson.D{{Key: "name", Value: "MongoDB Internal Client"}, {Key: "version", Value: "4.4.29"}}}}},
+		{{Key: "_id", Value: "10.0.0.9:27017"}, {Key: "n", Value: 2.0}, {Key: "a", Value: 0},
+			{Key: "u", Value: bson.A{bson.A{bson.D{{Key: "user", Value: "__system"}, {Key: "db", Value: "local"}}}}}},
+		{{Key: "_id", Value: "10.0.0.9"}, {Key: "n", Value: 1}, {Key: "a", Value: 5}, // active > count: clamped
+			{Key: "d", Value: bson.A{bson.D{{Key: "name", Value: "NetworkInterfaceTL-ReplNetwork"}, {Key: "version", Value: "8.0.4"}}}}},
+		{{Key: "_id", Value: bson.A{1}}, {Key: "n", Value: 7}}, // no IP: dropped
 	}
 	var raws []bson.Raw
 	for _, d := range docs {
@@ -544,6 +544,9 @@ func TestSlowServerTimesOut(t *testing.T) {
 	if took := time.Since(start); took > timeout+20*time.Second {
 		t.Errorf("snapshot took %s with a %s timeout", took, timeout)
 	}
+	if msg := err.Error(); !strings.Contains(msg, "did not answer within 5s") || strings.Contains(msg, "cannot reach") {
+		t.Errorf("a server that is there but slow: %s", msg)
+	}
 	srv.SetReplyDelay(0)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -606,6 +609,9 @@ func TestErrorsAreExplained(t *testing.T) {
 			[]string{"requires authentication", "clusterMonitor"}},
 		{"deadline", s, context.DeadlineExceeded, source.ErrUnreachable, "check host/port",
 			[]string{"cannot reach mongodb://mon:***@db1:27017/ within 5s", "check host/port"}},
+		{"no reply", s, mongo.CommandError{Message: "connection(db1:27017[-5]) incomplete read of message header: context deadline exceeded: client timed out waiting for server response: read tcp 10.0.0.1:47760->10.0.0.2:27017: i/o timeout", Wrapped: context.DeadlineExceeded},
+			source.ErrTimeout, "raise --timeout",
+			[]string{"cannot run $currentOp on mongodb://mon:***@db1:27017/: the server was reached but did not answer within 5s", "raise --timeout"}},
 		{"cancelled", s, context.Canceled, source.ErrOther, "", []string{"cancelled"}},
 		{"other", s, mongo.CommandError{Code: 2, Message: "BadValue pw-Secret"}, source.ErrOther, "cannot run $currentOp on the server: ",
 			[]string{"cannot run $currentOp on mongodb://mon:***@db1:27017/"}},
@@ -697,9 +703,9 @@ func TestReplicaSetClientsInternal(t *testing.T) {
 }
 
 func TestLegacyShellIsAPerson(t *testing.T) {
-	raw, _ := bson.Marshal(bson.D{{Key: "_id", Value: "10.0.0.1"}, {Key: "count", Value: 1}, {Key: "active", Value: 0},
-		{Key: "apps", Value: bson.A{"MongoDB Shell"}},
-		{Key: "drivers", Value: bson.A{bson.D{{Key: "name", Value: "MongoDB Internal Client"}, {Key: "version", Value: "4.4.0"}}}}})
+	raw, _ := bson.Marshal(bson.D{{Key: "_id", Value: "10.0.0.1"}, {Key: "n", Value: 1}, {Key: "a", Value: 0},
+		{Key: "p", Value: bson.A{"MongoDB Shell"}},
+		{Key: "d", Value: bson.A{bson.D{{Key: "name", Value: "MongoDB Internal Client"}, {Key: "version", Value: "4.4.0"}}}}})
 	if c := decodeClients([]bson.Raw{raw}); len(c) != 1 || c[0].Internal {
 		t.Errorf("legacy shell: %+v", c)
 	}

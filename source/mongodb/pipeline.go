@@ -30,6 +30,11 @@ func sessionsPipeline(q source.Query, me self) bson.A {
 		{Key: "idleSessions", Value: q.IdleSessions},
 		{Key: "idleCursors", Value: q.IdleCursors},
 	}
+	if q.Lean && q.Commands {
+		// The one-shot output prints commands: the server cuts long ones to 1 KB
+		// ({$truncated: "…", comment}) rather than sending megabytes of them.
+		opts = append(opts, bson.E{Key: "truncateOps", Value: true})
+	}
 	var and bson.A
 	if !idleConns && !q.IdleSessions && !q.IdleCursors {
 		and = append(and, bson.D{{Key: "active", Value: true}})
@@ -182,11 +187,17 @@ func compare(a int64, cmp string, b int64) bool {
 
 // clientsPipeline groups every connection by client IP on the server, so the reply grows
 // with distinct client addresses, not with connections. The IP is the client string up to
-// its port: "[2001:db8::5]:443" → "2001:db8::5", "10.0.0.7:5123" → "10.0.0.7". Users and
-// drivers are collected as documents and rendered client-side (no $concat of possibly
-// missing fields on the server). On mongos the app connections are the mongos's own
-// (localOps); fan-out would list mongos→shard pool connections instead.
-func clientsPipeline(me self) bson.A {
+// its port: "[2001:db8::5]:443" → "2001:db8::5", "10.0.0.7:5123" → "10.0.0.7". Users are
+// collected as documents and rendered client-side, drivers as "name version" when both are
+// strings (driverExpr). On mongos the app connections are the mongos's own (localOps);
+// fan-out would list mongos→shard pool connections instead.
+//
+// grouped, the per-IP groups are grouped again by their sets of apps, users and drivers, so
+// that each set is sent once rather than once per IP (many hosts run the same application):
+// {_id: {p, u, d}, c: [[ip, count], [ip, count, active], …]}. Otherwise each IP is one
+// document {_id: ip, n: count, a: active, p: apps, u: users, d: drivers}, a and the sets
+// sent only when not 0 or empty. decodeClients reads both.
+func clientsPipeline(me self, grouped bool) bson.A {
 	opts := bson.D{
 		{Key: "allUsers", Value: true},
 		{Key: "idleConnections", Value: true},
@@ -218,18 +229,34 @@ func clientsPipeline(me self) bson.A {
 		}}},
 		1, 0,
 	}}}
-	return bson.A{
+	pipeline := bson.A{
 		bson.D{{Key: "$currentOp", Value: opts}},
 		matchAll(and),
 		bson.D{{Key: "$group", Value: bson.D{
 			{Key: "_id", Value: ip},
-			{Key: "count", Value: bson.D{{Key: "$sum", Value: 1}}},
-			{Key: "active", Value: bson.D{{Key: "$sum", Value: busy}}},
-			{Key: "apps", Value: bson.D{{Key: "$addToSet", Value: "$appName"}}},
-			{Key: "users", Value: bson.D{{Key: "$addToSet", Value: "$effectiveUsers"}}},
-			{Key: "drivers", Value: bson.D{{Key: "$addToSet", Value: "$clientMetadata.driver"}}},
+			{Key: "n", Value: bson.D{{Key: "$sum", Value: 1}}},
+			{Key: "a", Value: bson.D{{Key: "$sum", Value: busy}}},
+			{Key: "p", Value: bson.D{{Key: "$addToSet", Value: "$appName"}}},
+			{Key: "u", Value: bson.D{{Key: "$addToSet", Value: "$effectiveUsers"}}},
+			{Key: "d", Value: bson.D{{Key: "$addToSet", Value: driverExpr()}}},
 		}}},
 	}
+	if grouped {
+		return append(pipeline, bson.D{{Key: "$group", Value: bson.D{
+			{Key: "_id", Value: bson.D{{Key: "p", Value: "$p"}, {Key: "u", Value: "$u"}, {Key: "d", Value: "$d"}}},
+			{Key: "c", Value: bson.D{{Key: "$push", Value: cond(eq("$a", 0), bson.A{"$_id", "$n"}, bson.A{"$_id", "$n", "$a"})}}},
+		}}})
+	}
+	unlessEmpty := func(f string) bson.D {
+		return cond(eq(bson.D{{Key: "$size", Value: f}}, 0), "$$REMOVE", f)
+	}
+	return append(pipeline, bson.D{{Key: "$project", Value: bson.D{
+		{Key: "n", Value: 1},
+		{Key: "a", Value: cond(eq("$a", 0), "$$REMOVE", "$a")},
+		{Key: "p", Value: unlessEmpty("$p")},
+		{Key: "u", Value: unlessEmpty("$u")},
+		{Key: "d", Value: unlessEmpty("$d")},
+	}}})
 }
 
 // matchAll is a $match stage requiring every condition. A real server rejects an empty $and.

@@ -58,18 +58,20 @@ func TestClientsPipelineGroupsByIP(t *testing.T) {
 		{{Key: "type", Value: "op"}, {Key: "desc", Value: "ftdc"}, {Key: "active", Value: true}}, // internal thread: no client
 	}
 	me := self{addrs: []string{"127.0.0.1:9000"}, connIDs: []int64{6}}
-	got := decodeClients(runStages(t, clientsPipeline(me), docs))
-	want := map[string][2]int{"10.0.0.1": {3, 1}, "2001:db8::5": {2, 1}, "127.0.0.1": {1, 0}}
-	if len(got) != len(want) {
-		t.Fatalf("clients %+v", got)
-	}
-	for _, c := range got {
-		if w := want[c.IP]; c.Count != w[0] || c.Active != w[1] {
-			t.Errorf("client %s: count %d active %d, want %v", c.IP, c.Count, c.Active, w)
+	for _, grouped := range []bool{true, false} {
+		got := decodeClients(runStages(t, clientsPipeline(me, grouped), docs))
+		want := map[string][2]int{"10.0.0.1": {3, 1}, "2001:db8::5": {2, 1}, "127.0.0.1": {1, 0}}
+		if len(got) != len(want) {
+			t.Fatalf("grouped %v: clients %+v", grouped, got)
 		}
-	}
-	if !slices.Equal(got[0].Apps, []string{"billing", "orders"}) || !slices.Equal(got[0].Drivers, []string{"mongo-go-driver 2.9.3"}) {
-		t.Errorf("apps/drivers of %s: %v %v", got[0].IP, got[0].Apps, got[0].Drivers)
+		for _, c := range got {
+			if w := want[c.IP]; c.Count != w[0] || c.Active != w[1] {
+				t.Errorf("grouped %v: client %s: count %d active %d, want %v", grouped, c.IP, c.Count, c.Active, w)
+			}
+		}
+		if !slices.Equal(got[0].Apps, []string{"billing", "orders"}) || !slices.Equal(got[0].Drivers, []string{"mongo-go-driver 2.9.3"}) {
+			t.Errorf("grouped %v: apps/drivers of %s: %v %v", grouped, got[0].IP, got[0].Apps, got[0].Drivers)
+		}
 	}
 }
 

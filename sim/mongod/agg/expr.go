@@ -316,6 +316,8 @@ func init() {
 		"$reverseArray": parseUnary(reverseArray),
 		"$mergeObjects": parseMergeObjects,
 
+		"$objectToArray": parseUnary(objectToArray),
+
 		"$add":      parseArith,
 		"$subtract": parseArith,
 		"$multiply": parseArith,

@@ -420,6 +420,23 @@ func parseMergeObjects(op string, arg any, sc *scope, depth int) (expr, error) {
 	}), nil
 }
 
+// objectToArray is $objectToArray (MongoDB 3.4.4+): a document becomes [{k, v}, ...] in
+// field order, one level deep; null and missing give null; anything else is error 40390.
+func objectToArray(v any) (any, error) {
+	if isNullish(v) {
+		return nil, nil
+	}
+	d, ok := v.(bson.D)
+	if !ok {
+		return nil, errf(40390, "$objectToArray requires a document input, found: %s", typeName(v))
+	}
+	out := make(bson.A, 0, len(d))
+	for _, e := range d {
+		out = append(out, bson.D{{Key: "k", Value: e.Key}, {Key: "v", Value: e.Value}})
+	}
+	return out, nil
+}
+
 // mergeInto merges document v into out ($mergeObjects); null and missing are skipped.
 func mergeInto(out bson.D, v any) (bson.D, error) {
 	if isNullish(v) {

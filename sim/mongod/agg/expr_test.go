@@ -112,6 +112,9 @@ func TestExpressions(t *testing.T) {
 		{"slice", `{"$slice": ["$arr", -2]}`, `[1,2]`},
 		{"reverseArray", `{"$reverseArray": "$arr"}`, `[2,1,3]`},
 		{"mergeObjects", `{"$mergeObjects": ["$sub", {"y": 2}]}`, `{"x":1,"y":2}`},
+		{"objectToArray", `{"$objectToArray": "$sub"}`, `[{"k":"x","v":1}]`},
+		{"objectToArray of missing", `{"$objectToArray": "$nope"}`, `null`},
+		{"first field name", `{"$let": {"vars": {"f": {"$arrayElemAt": [{"$objectToArray": "$sub"}, 0]}}, "in": "$$f.k"}}`, `"x"`},
 		{"object expression", `{"ip": "$client", "none": "$nope"}`, `{"ip":"10.20.3.17:53422"}`},
 		{"array expression keeps missing as null", `["$n", "$nope"]`, `[5,null]`},
 	}
@@ -157,6 +160,7 @@ func TestExpressionErrors(t *testing.T) {
 		{name: "first non-array", pipeline: proj(`{"$first": "$s"}`), code: 28689, msg: "must be an array"},
 		{name: "regex invalid", pipeline: proj(`{"$regexMatch": {"input": "$s", "regex": "("}}`), code: 51091, msg: "invalid"},
 		{name: "switch no match", pipeline: proj(`{"$switch": {"branches": [{"case": false, "then": 1}]}}`), code: 40066, msg: "no default"},
+		{name: "objectToArray non-object", pipeline: proj(`{"$objectToArray": "$arr"}`), code: 40390, msg: "$objectToArray requires a document input, found: array"},
 		{name: "toInt overflow", pipeline: proj(`{"$toInt": 1e12}`), code: 241, msg: "overflow"},
 	})
 }
