@@ -12,7 +12,7 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/currentop/currentop/sim/mongod"
+	"github.com/currentop/currentop/internal/sim/mongod"
 )
 
 // countingWriter counts what the CLI prints without holding it.

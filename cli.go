@@ -16,7 +16,7 @@ import (
 
 	"github.com/charmbracelet/x/term"
 
-	"github.com/currentop/currentop/report"
+	"github.com/currentop/currentop/internal/report"
 	"github.com/currentop/currentop/source"
 	"github.com/currentop/currentop/source/huawei"
 	"github.com/currentop/currentop/source/mongodb"

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/currentop/currentop/sim/mongod"
+	"github.com/currentop/currentop/internal/sim/mongod"
 )
 
 // silentListener accepts connections and never answers, as a TLS port spoken to in plain text

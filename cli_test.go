@@ -11,10 +11,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/currentop/currentop/report"
-	"github.com/currentop/currentop/sim/huaweiapi"
-	"github.com/currentop/currentop/sim/mongod"
-	"github.com/currentop/currentop/sim/tencentapi"
+	"github.com/currentop/currentop/internal/report"
+	"github.com/currentop/currentop/internal/sim/huaweiapi"
+	"github.com/currentop/currentop/internal/sim/mongod"
+	"github.com/currentop/currentop/internal/sim/tencentapi"
 	"github.com/currentop/currentop/source"
 	"github.com/currentop/currentop/source/huawei"
 )

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/currentop/currentop/sim/huaweiapi"
+	"github.com/currentop/currentop/internal/sim/huaweiapi"
 	"github.com/currentop/currentop/source"
 	"github.com/currentop/currentop/source/sourcetest"
 )

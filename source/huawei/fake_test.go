@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/currentop/currentop/sim/huaweiapi"
+	"github.com/currentop/currentop/internal/sim/huaweiapi"
 	"github.com/currentop/currentop/source"
 )
 

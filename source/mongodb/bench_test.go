@@ -10,7 +10,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
-	"github.com/currentop/currentop/sim/mongod"
+	"github.com/currentop/currentop/internal/sim/mongod"
 	"github.com/currentop/currentop/source"
 )
 

@@ -5,8 +5,8 @@ import (
 	"os"
 	"testing"
 
-	"github.com/currentop/currentop/sim/mongod"
-	"github.com/currentop/currentop/sim/workload"
+	"github.com/currentop/currentop/internal/sim/mongod"
+	"github.com/currentop/currentop/internal/sim/workload"
 	"github.com/currentop/currentop/source"
 	"github.com/currentop/currentop/source/sourcetest"
 )

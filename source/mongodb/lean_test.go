@@ -9,7 +9,7 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
-	"github.com/currentop/currentop/sim/mongod/agg"
+	"github.com/currentop/currentop/internal/sim/mongod/agg"
 )
 
 // projectLean runs the lean $project over doc with the simulator's aggregation evaluator,

@@ -16,8 +16,8 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/version"
 
-	"github.com/currentop/currentop/sim/mongod"
-	"github.com/currentop/currentop/sim/workload"
+	"github.com/currentop/currentop/internal/sim/mongod"
+	"github.com/currentop/currentop/internal/sim/workload"
 	"github.com/currentop/currentop/source"
 )
 

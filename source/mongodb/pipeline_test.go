@@ -7,7 +7,7 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
-	"github.com/currentop/currentop/sim/mongod/agg"
+	"github.com/currentop/currentop/internal/sim/mongod/agg"
 	"github.com/currentop/currentop/source"
 )
 

@@ -8,7 +8,7 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
-	"github.com/currentop/currentop/sim/mongod"
+	"github.com/currentop/currentop/internal/sim/mongod"
 	"github.com/currentop/currentop/source"
 )
 

@@ -7,7 +7,7 @@ import (
 
 	"golang.org/x/time/rate"
 
-	"github.com/currentop/currentop/sim/tencentapi"
+	"github.com/currentop/currentop/internal/sim/tencentapi"
 	"github.com/currentop/currentop/source"
 	"github.com/currentop/currentop/source/sourcetest"
 )

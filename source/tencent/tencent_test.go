@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/currentop/currentop/sim/tencentapi"
+	"github.com/currentop/currentop/internal/sim/tencentapi"
 	"github.com/currentop/currentop/source"
 )
 

@@ -11,7 +11,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
-	"github.com/currentop/currentop/sim/mongod"
+	"github.com/currentop/currentop/internal/sim/mongod"
 )
 
 // observer is a plain driver client reading $currentOp, independent of source/mongodb.

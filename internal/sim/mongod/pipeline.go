@@ -3,7 +3,7 @@ package mongod
 import (
 	"errors"
 
-	"github.com/currentop/currentop/sim/mongod/agg"
+	"github.com/currentop/currentop/internal/sim/mongod/agg"
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
