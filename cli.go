@@ -16,6 +16,7 @@ import (
 
 	"github.com/charmbracelet/x/term"
 
+	"github.com/currentop/currentop/internal/demo"
 	"github.com/currentop/currentop/internal/report"
 	"github.com/currentop/currentop/source"
 	"github.com/currentop/currentop/source/huawei"
@@ -307,16 +308,12 @@ func execute(ctx context.Context, c config, stdout, stderr io.Writer) error {
 	)
 	switch {
 	case c.demo:
-		var d *demo
-		d, err = startDemo(ctx, c)
+		d, err := demo.Start(ctx, demo.Config{Source: c.source, Timeout: c.timeout, Outages: live})
 		if err != nil {
 			return fmt.Errorf("demo: %w", err)
 		}
 		defer d.Close()
-		if live {
-			d.watchOutage(ctx)
-		}
-		src = d.source
+		src = d.Source
 	case live && c.source == "mongodb":
 		// Connecting happens on screen: it says what it connects to, and q quits meanwhile.
 		return watch(ctx, c, ui.Options{Target: target(c), Connect: func(ctx context.Context) (source.Source, error) {

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/currentop/currentop/internal/demo"
+	"github.com/currentop/currentop/internal/fromsource"
 	"github.com/currentop/currentop/internal/report"
 	"github.com/currentop/currentop/internal/sim/huaweiapi"
 	"github.com/currentop/currentop/internal/sim/mongod"
@@ -140,7 +142,7 @@ func TestDemoOnceJSON(t *testing.T) {
 		if code := run(context.Background(), []string{"--demo", "--once", "--format", "json"}, &out, &errOut); code != exitOK {
 			t.Fatalf("exit %d: %s", code, errOut.String())
 		}
-		if strings.Contains(out.String(), demoMonitorPass) {
+		if strings.Contains(out.String(), demo.MonitorPassword) {
 			t.Fatal("the demo monitor's password appears in the output")
 		}
 		var doc struct {
@@ -258,7 +260,7 @@ func TestOnceUnreachable(t *testing.T) {
 
 // Wrong cloud credentials: one line, exit 1, and no secret in any output.
 func TestTencentWrongCredentials(t *testing.T) {
-	em := tencentapi.New(emptySource{}, tencentapi.Options{SecretID: tencentapi.DemoSecretID, SecretKey: tencentapi.DemoSecretKey})
+	em := tencentapi.New(fromsource.Deployment(emptySource{}), tencentapi.Options{SecretID: tencentapi.DemoSecretID, SecretKey: tencentapi.DemoSecretKey})
 	base, err := em.Start()
 	if err != nil {
 		t.Fatal(err)
@@ -283,7 +285,7 @@ func TestTencentWrongCredentials(t *testing.T) {
 }
 
 func TestHuaweiBadToken(t *testing.T) {
-	em := huaweiapi.New(emptySource{}, huaweiapi.Options{AK: huaweiapi.DemoAK, SK: huaweiapi.DemoSK, Token: huaweiapi.DemoToken})
+	em := huaweiapi.New(fromsource.Deployment(emptySource{}), huaweiapi.Options{AK: huaweiapi.DemoAK, SK: huaweiapi.DemoSK, Token: huaweiapi.DemoToken})
 	base, err := em.Start()
 	if err != nil {
 		t.Fatal(err)
@@ -308,7 +310,7 @@ func TestHuaweiBadToken(t *testing.T) {
 }
 
 func TestHuaweiWrongAKSK(t *testing.T) {
-	em := huaweiapi.New(emptySource{}, huaweiapi.Options{AK: huaweiapi.DemoAK, SK: huaweiapi.DemoSK})
+	em := huaweiapi.New(fromsource.Deployment(emptySource{}), huaweiapi.Options{AK: huaweiapi.DemoAK, SK: huaweiapi.DemoSK})
 	base, err := em.Start()
 	if err != nil {
 		t.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/currentop/currentop/internal/fromsource"
 	"github.com/currentop/currentop/internal/sim/huaweiapi"
 	"github.com/currentop/currentop/source"
 	"github.com/currentop/currentop/source/sourcetest"
@@ -52,13 +53,14 @@ func TestConformance(t *testing.T) {
 			Open: func(t *testing.T) source.Source {
 				// Both mongos see the same cluster-wide operations: merged, killed through one.
 				b := conformanceBackend()
+				d := fromsource.Deployment(b)
 				return newEnv(t, b, func(o *huaweiapi.Options, c *Config) {
 					o.Token = token
 					c.Credentials = Credentials{Token: token}
 					o.Mode = "Sharding"
 					o.Nodes = []huaweiapi.Node{
-						{ID: "mongos1000000no02", Role: "master", Group: "mongos", PrivateIP: "192.168.0.1", Backend: b},
-						{ID: "mongos2000000no02", Role: "master", Group: "mongos", PrivateIP: "192.168.0.2", Backend: b},
+						{ID: "mongos1000000no02", Role: "master", Group: "mongos", PrivateIP: "192.168.0.1", Backend: d},
+						{ID: "mongos2000000no02", Role: "master", Group: "mongos", PrivateIP: "192.168.0.2", Backend: d},
 						{ID: "shard10000000no02", Role: "Primary", Group: "shard", PrivateIP: "192.168.0.3"},
 					}
 				}).src

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/currentop/currentop/internal/fromsource"
 	"github.com/currentop/currentop/internal/sim/huaweiapi"
 	"github.com/currentop/currentop/source"
 )
@@ -135,7 +136,7 @@ func newEnv(t *testing.T, fake *fakeBackend, opts ...envOpt) *env {
 		o(&eo, &cfg)
 	}
 	e := &env{fake: fake}
-	e.emu = huaweiapi.New(fake, eo)
+	e.emu = huaweiapi.New(fromsource.Deployment(fake), eo)
 	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		e.mu.Lock()
 		e.queries = append(e.queries, r.URL.Path+"?"+r.URL.RawQuery)

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/currentop/currentop/internal/fromsource"
 	"github.com/currentop/currentop/internal/sim/huaweiapi"
 	"github.com/currentop/currentop/source"
 )
@@ -552,8 +553,8 @@ func TestMultiNodeCluster(t *testing.T) {
 	e = newEnv(t, mongosA, func(o *huaweiapi.Options, c *Config) {
 		o.Mode = "Sharding"
 		o.Nodes = []huaweiapi.Node{
-			{ID: "mongosA000000no02", Name: "mongos-a", Role: "master", Group: "mongos", PrivateIP: "192.168.0.1", Backend: mongosA},
-			{ID: "mongosB000000no02", Name: "mongos-b", Role: "master", Group: "mongos", PrivateIP: "192.168.0.2", Backend: mongosB},
+			{ID: "mongosA000000no02", Name: "mongos-a", Role: "master", Group: "mongos", PrivateIP: "192.168.0.1", Backend: fromsource.Deployment(mongosA)},
+			{ID: "mongosB000000no02", Name: "mongos-b", Role: "master", Group: "mongos", PrivateIP: "192.168.0.2", Backend: fromsource.Deployment(mongosB)},
 			{ID: "shard1p000000no02", Name: "shard-1", Role: "Primary", Group: "shard", PrivateIP: "192.168.0.3"},
 			{ID: "config0000000no02", Name: "config", Role: "Primary", Group: "config", PrivateIP: "192.168.0.4"},
 		}

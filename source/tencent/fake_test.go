@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/currentop/currentop/internal/fromsource"
 	"github.com/currentop/currentop/internal/sim/tencentapi"
 	"github.com/currentop/currentop/source"
 )
@@ -101,7 +102,7 @@ func newEnv(t *testing.T, backend source.Source, opts tencentapi.Options) *env {
 	if opts.SecretID == "" {
 		opts.SecretID, opts.SecretKey = tencentapi.DemoSecretID, tencentapi.DemoSecretKey
 	}
-	emu := tencentapi.New(backend, opts)
+	emu := tencentapi.New(fromsource.Deployment(backend), opts)
 	url, err := emu.Start()
 	if err != nil {
 		t.Fatal(err)

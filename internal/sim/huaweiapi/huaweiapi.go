@@ -1,7 +1,7 @@
 // Package huaweiapi emulates the Huawei Cloud DDS API v3 calls currentop uses — ListSessions,
 // DeleteSession, ShowConnectionStatistics and ListInstances — over HTTP, serving the sessions
-// and clients of a simulated deployment (any source.Source, normally the direct source on
-// sim/mongod with its workload). It checks SDK-HMAC-SHA256 signatures or IAM tokens, enforces
+// and clients of a simulated deployment (a deployment.Deployment, normally the direct source
+// on sim/mongod with its workload). It checks SDK-HMAC-SHA256 signatures or IAM tokens, enforces
 // the page limit and throttles like the API Gateway (HTTP 429, APIGW.0308). It exists for
 // tests and `currentop --demo --source huawei`; it is not a general DDS implementation.
 package huaweiapi
@@ -11,6 +11,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -24,7 +25,7 @@ import (
 
 	"golang.org/x/time/rate"
 
-	"github.com/currentop/currentop/source"
+	"github.com/currentop/currentop/internal/sim/deployment"
 )
 
 // Demo credentials and IDs for `currentop --demo --source huawei`. They open nothing real.
@@ -72,7 +73,7 @@ type Node struct {
 	PrivateIP string
 	// Backend serves the node's sessions and clients; nil means the node does not serve
 	// sessions (ListSessions answers DBS.200001 as the API does for e.g. a shard node).
-	Backend source.Source
+	Backend deployment.Deployment
 }
 
 // Emulator is an http.Handler emulating the DDS API for one project and instance.
@@ -82,18 +83,18 @@ type Emulator struct {
 	calls    sync.Map // action → *atomic.Int64
 
 	mu    sync.Mutex
-	cache map[source.Source]cached
+	cache map[deployment.Deployment]cached
 
 	srv *http.Server
 }
 
 type cached struct {
-	snap *source.Snapshot
+	snap *deployment.State
 	at   time.Time
 }
 
 // New returns an emulator serving backend as the instance's node(s).
-func New(backend source.Source, opts Options) *Emulator {
+func New(backend deployment.Deployment, opts Options) *Emulator {
 	if opts.ProjectID == "" {
 		opts.ProjectID = DemoProjectID
 	}
@@ -136,7 +137,7 @@ func New(backend source.Source, opts Options) *Emulator {
 		opts.Nodes = []Node{{ID: id, Name: opts.InstanceName + "_replica_node_1", Role: "Primary", Group: group,
 			PrivateIP: "192.168.0.11", Backend: backend}}
 	}
-	e := &Emulator{opts: opts, limiters: map[string]*rate.Limiter{}, cache: map[source.Source]cached{}}
+	e := &Emulator{opts: opts, limiters: map[string]*rate.Limiter{}, cache: map[deployment.Deployment]cached{}}
 	for _, a := range []string{actionListSessions, actionDeleteSession, actionConnStats, actionListInstances} {
 		lim := rate.Inf
 		if opts.Rate > 0 {
@@ -290,7 +291,7 @@ func (e *Emulator) node(id string) (Node, bool) {
 
 // snapshot returns the backend's view with everything included, reused for CacheTTL so that
 // consecutive pages see one consistent list (fresh forces a new one).
-func (e *Emulator) snapshot(ctx context.Context, b source.Source, fresh bool) (*source.Snapshot, error) {
+func (e *Emulator) snapshot(ctx context.Context, b deployment.Deployment, fresh bool) (*deployment.State, error) {
 	e.mu.Lock()
 	c, ok := e.cache[b]
 	e.mu.Unlock()
@@ -299,9 +300,12 @@ func (e *Emulator) snapshot(ctx context.Context, b source.Source, fresh bool) (*
 	}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	snap, err := b.Snapshot(ctx, source.Query{IdleConnections: true, IdleSessions: true, IdleCursors: true, System: true})
+	snap, err := b.Read(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if snap == nil {
+		return nil, errors.New("the deployment returned nothing")
 	}
 	e.mu.Lock()
 	e.cache[b] = cached{snap: snap, at: e.now()}
@@ -326,12 +330,12 @@ type wireSession struct {
 	User        string `json:"user,omitempty"`
 }
 
-func render(s source.Session, n Node) wireSession {
+func render(s deployment.Op, n Node) wireSession {
 	w := wireSession{
 		ID:          s.ID,
 		Active:      s.Active,
 		Operation:   operationText(s),
-		Type:        s.Op,
+		Type:        s.Kind,
 		PlanSummary: s.PlanSummary,
 		Host:        s.Host,
 		Client:      s.Client,
@@ -392,7 +396,7 @@ func (e *Emulator) listSessions(w http.ResponseWriter, r *http.Request, nodeID s
 		return
 	}
 	var matched []wireSession
-	for _, s := range snap.Sessions {
+	for _, s := range snap.Ops {
 		ws := render(s, n)
 		if !matches(q, "plan_summary", ws.PlanSummary) || !matches(q, "type", ws.Type) || !matches(q, "namespace", ws.Namespace) {
 			continue
@@ -450,7 +454,7 @@ func (e *Emulator) deleteSession(w http.ResponseWriter, r *http.Request, nodeID 
 		writeError(w, http.StatusBadRequest, "DBS.200001", "Parameter Error: this node type does not support killing sessions")
 		return
 	}
-	killer, ok := n.Backend.(source.Killer)
+	killer, ok := n.Backend.(deployment.Killer)
 	if !ok {
 		writeError(w, http.StatusBadRequest, "DBS.200004", "Operation is illegal: killing sessions is not supported on this instance")
 		return
@@ -460,11 +464,11 @@ func (e *Emulator) deleteSession(w http.ResponseWriter, r *http.Request, nodeID 
 		writeError(w, http.StatusInternalServerError, "DBS.200999", "Internal error: "+err.Error())
 		return
 	}
-	byID := map[string]source.Session{}
-	for _, s := range snap.Sessions {
+	byID := map[string]deployment.Op{}
+	for _, s := range snap.Ops {
 		byID[s.ID] = s
 	}
-	var targets []source.Session
+	var targets []deployment.Op
 	for _, id := range req.Sessions {
 		s, ok := byID[id]
 		if !ok {
@@ -478,15 +482,9 @@ func (e *Emulator) deleteSession(w http.ResponseWriter, r *http.Request, nodeID 
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 	defer cancel()
-	for _, res := range killer.Kill(ctx, targets) {
-		switch res.Outcome {
-		case source.KillGone, source.KillPending, source.KillStillRunning, source.KillAlreadyGone:
-		default:
-			msg := "Operation is illegal: the session could not be terminated"
-			if res.Err != nil {
-				msg += ": " + res.Err.Error()
-			}
-			writeError(w, http.StatusBadRequest, "DBS.200004", msg)
+	for _, err := range killer.Kill(ctx, targets) {
+		if err != nil {
+			writeError(w, http.StatusBadRequest, "DBS.200004", "Operation is illegal: the session could not be terminated: "+err.Error())
 			return
 		}
 	}
@@ -506,7 +504,7 @@ func (e *Emulator) connStats(w http.ResponseWriter, r *http.Request, instanceID 
 		writeError(w, http.StatusNotFound, "DBS.200002", "The instance does not exist or has been deleted")
 		return
 	}
-	var backends []source.Source
+	var backends []deployment.Deployment
 	if nodeID := r.URL.Query().Get("node_id"); nodeID != "" {
 		n, ok := e.node(nodeID)
 		if !ok {
@@ -518,7 +516,7 @@ func (e *Emulator) connStats(w http.ResponseWriter, r *http.Request, instanceID 
 		}
 	} else {
 		for _, n := range e.opts.Nodes {
-			if n.Backend != nil && !containsSource(backends, n.Backend) {
+			if n.Backend != nil && !slices.Contains(backends, n.Backend) {
 				backends = append(backends, n.Backend)
 			}
 		}
@@ -547,15 +545,6 @@ func (e *Emulator) connStats(w http.ResponseWriter, r *http.Request, instanceID 
 		"inner_connections":       in,
 		"outer_connections":       out,
 	})
-}
-
-func containsSource(list []source.Source, s source.Source) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // top200 lists at most 200 IPs, most connections first, as the API does; total counts all.

@@ -15,30 +15,29 @@ import (
 	"testing"
 	"time"
 
-	"github.com/currentop/currentop/source"
+	"github.com/currentop/currentop/internal/sim/deployment"
 	"github.com/currentop/currentop/source/huawei"
 )
 
 type fake struct {
 	mu       sync.Mutex
-	sessions []source.Session
-	clients  []source.Client
+	sessions []deployment.Op
+	clients  []deployment.Client
 	killed   []string
 }
 
-func (f *fake) Snapshot(ctx context.Context, q source.Query) (*source.Snapshot, error) {
+func (f *fake) Read(ctx context.Context) (*deployment.State, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return &source.Snapshot{Server: source.Server{Version: "7.0.16"}, Sessions: slices.Clone(f.sessions), Clients: slices.Clone(f.clients)}, nil
+	return &deployment.State{Server: deployment.Server{Version: "7.0.16"}, Ops: slices.Clone(f.sessions), Clients: slices.Clone(f.clients)}, nil
 }
 
-func (f *fake) Kill(ctx context.Context, t []source.Session) []source.KillResult {
+func (f *fake) Kill(ctx context.Context, t []deployment.Op) []error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	var out []source.KillResult
+	out := make([]error, len(t))
 	for _, s := range t {
 		f.killed = append(f.killed, s.ID)
-		out = append(out, source.KillResult{ID: s.ID, Outcome: source.KillGone})
 	}
 	return out
 }
@@ -46,19 +45,17 @@ func (f *fake) Kill(ctx context.Context, t []source.Session) []source.KillResult
 // viewOnly has no Kill.
 type viewOnly struct{ f *fake }
 
-func (v viewOnly) Snapshot(ctx context.Context, q source.Query) (*source.Snapshot, error) {
-	return v.f.Snapshot(ctx, q)
-}
+func (v viewOnly) Read(ctx context.Context) (*deployment.State, error) { return v.f.Read(ctx) }
 
 func newFake() *fake {
 	return &fake{
-		sessions: []source.Session{
-			{ID: "11", Active: true, Op: "query", NS: "shop.orders", RunningUS: 5_000_000, PlanSummary: "COLLSCAN",
+		sessions: []deployment.Op{
+			{ID: "11", Active: true, Kind: "query", NS: "shop.orders", RunningUS: 5_000_000, PlanSummary: "COLLSCAN",
 				Client: "10.0.0.1:5000", Host: "rs0-a:27017", Desc: "conn11", User: "app@admin", Command: json.RawMessage(`{"find":"orders","$db":"shop"}`)},
-			{ID: "12", Active: true, Op: "update", NS: "shop.carts", RunningUS: 200, Client: "10.0.0.2:5000", Desc: "conn12", Command: json.RawMessage(`{"update":"carts"}`)},
+			{ID: "12", Active: true, Kind: "update", NS: "shop.carts", RunningUS: 200, Client: "10.0.0.2:5000", Desc: "conn12", Command: json.RawMessage(`{"update":"carts"}`)},
 			{ID: "13", Active: false, Client: "10.0.0.2:5001", Desc: "conn13"},
 		},
-		clients: []source.Client{{IP: "10.0.0.1", Count: 3}, {IP: "10.0.0.2", Count: 2}, {IP: "192.168.0.12", Count: 7, Internal: true}},
+		clients: []deployment.Client{{IP: "10.0.0.1", Count: 3}, {IP: "10.0.0.2", Count: 2}, {IP: "192.168.0.12", Count: 7, Internal: true}},
 	}
 }
 
@@ -68,7 +65,7 @@ const (
 	testTk = "test-emulator-token"
 )
 
-func newEmu(f source.Source, mod func(*Options)) *Emulator {
+func newEmu(f deployment.Deployment, mod func(*Options)) *Emulator {
 	o := Options{AK: testAK, SK: testSK, Token: testTk, Rate: -1}
 	if mod != nil {
 		mod(&o)
@@ -301,7 +298,7 @@ func TestDeleteSession(t *testing.T) {
 func TestConnectionStatistics(t *testing.T) {
 	f := newFake()
 	for i := range 250 {
-		f.clients = append(f.clients, source.Client{IP: fmt.Sprintf("10.9.%d.%d", i/250, i%250), Count: 1})
+		f.clients = append(f.clients, deployment.Client{IP: fmt.Sprintf("10.9.%d.%d", i/250, i%250), Count: 1})
 	}
 	emu := newEmu(f, nil)
 	code, body := do(t, emu, "GET", "/v3/"+DemoProjectID+"/instances/"+DemoInstance+"/conn-statistics", nil, "", "token")

@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/currentop/currentop/source"
+	"github.com/currentop/currentop/internal/sim/deployment"
 )
 
 // operationText renders a session's command the way ListSessions' operation field carries it
@@ -15,7 +15,7 @@ import (
 // as text written by a Java JSON library — every number a double ("batchSize":101.0,
 // "getMore":4.9473050217983027E18) and "=" escaped as "\=". So the demo exercises the same
 // repairs the source needs for the real API.
-func operationText(s source.Session) string {
+func operationText(s deployment.Op) string {
 	if len(s.Command) == 0 || !json.Valid(s.Command) {
 		return string(s.Command)
 	}
@@ -29,7 +29,7 @@ func operationText(s source.Session) string {
 }
 
 // clientMeta is the "$client" document, or nil when the session has no app or driver.
-func clientMeta(s source.Session) map[string]any {
+func clientMeta(s deployment.Op) map[string]any {
 	if s.App == "" && s.Driver == "" {
 		return nil
 	}

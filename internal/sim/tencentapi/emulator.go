@@ -2,8 +2,8 @@
 // for tests and `currentop --demo --source tencent`: DescribeClientConnections,
 // DescribeCurrentOp, KillOps and DescribeDBInstances, with TC3-HMAC-SHA256 signature checks,
 // the published per-action rate limits, paging and parameter validation as documented
-// (shared/reference/cloud-apis.md §1). Its data comes from any source.Source standing for
-// the deployment behind the instance; kills are forwarded when that source is a Killer.
+// (shared/reference/cloud-apis.md §1). Its data comes from a deployment.Deployment standing
+// for the database behind the instance; kills are forwarded when it is a deployment.Killer.
 //
 // It is a simulator, never pointed at real users' data.
 package tencentapi
@@ -25,7 +25,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/currentop/currentop/source"
+	"github.com/currentop/currentop/internal/sim/deployment"
 )
 
 // Demo credentials and instance for `currentop --demo --source tencent`. They only open this
@@ -79,7 +79,7 @@ type Options struct {
 
 // Emulator is an http.Handler serving the API. Start serves it on loopback.
 type Emulator struct {
-	backend source.Source
+	backend deployment.Deployment
 	opts    Options
 
 	mu       sync.Mutex
@@ -101,7 +101,7 @@ type injected struct {
 }
 
 // New returns an emulator for backend.
-func New(backend source.Source, opts Options) *Emulator {
+func New(backend deployment.Deployment, opts Options) *Emulator {
 	if opts.SecretID == "" && opts.SecretKey == "" {
 		opts.SecretID, opts.SecretKey = DemoSecretID, DemoSecretKey
 	}
@@ -272,10 +272,10 @@ func (e *Emulator) serve(r *http.Request) (map[string]any, *apiError) {
 		return nil, errf("MissingParameter", "the request is missing the required parameter `Action`")
 	}
 	if _, ok := PublishedLimits[action]; !ok {
-		return nil, errf("InvalidAction", "the action `%s` does not exist", source.Clean(action))
+		return nil, errf("InvalidAction", "the action `%s` does not exist", clean(action))
 	}
 	if v := r.Header.Get("X-TC-Version"); v != APIVersion {
-		return nil, errf("NoSuchVersion", "the version `%s` of action `%s` does not exist", source.Clean(v), action)
+		return nil, errf("NoSuchVersion", "the version `%s` of action `%s` does not exist", clean(v), action)
 	}
 	if aerr := e.authenticate(r, body); aerr != nil {
 		return nil, aerr
@@ -320,7 +320,7 @@ func (e *Emulator) authenticate(r *http.Request, body []byte) *apiError {
 	tsText := r.Header.Get("X-TC-Timestamp")
 	ts, err := strconv.ParseInt(tsText, 10, 64)
 	if err != nil {
-		return errf("InvalidParameterValue", "the X-TC-Timestamp header `%s` is not a Unix time", source.Clean(tsText))
+		return errf("InvalidParameterValue", "the X-TC-Timestamp header `%s` is not a Unix time", clean(tsText))
 	}
 	now := e.opts.Now()
 	if d := now.Sub(time.Unix(ts, 0)); d > e.opts.MaxSkew || d < -e.opts.MaxSkew {
@@ -421,7 +421,7 @@ func decode(body []byte, v any) *apiError {
 			return errf("InvalidParameter", "the value type of parameter `%s` is invalid", te.Field)
 		case strings.HasPrefix(err.Error(), "json: unknown field"):
 			name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-			return errf("UnknownParameter", "the parameter `%s` is not recognized", source.Clean(name))
+			return errf("UnknownParameter", "the parameter `%s` is not recognized", clean(name))
 		}
 		return errf("InvalidParameter", "the request body is not a valid JSON object: %v", err)
 	}
@@ -434,15 +434,15 @@ func (e *Emulator) instanceFor(id *string, region string) *apiError {
 		return errf("MissingParameter", "the request is missing the required parameter `InstanceId`")
 	}
 	if *id != e.opts.InstanceID || (region != "" && region != e.opts.Region) {
-		return errf("InvalidParameterValue.NotFoundInstance", "the instance `%s` was not found", source.Clean(*id))
+		return errf("InvalidParameterValue.NotFoundInstance", "the instance `%s` was not found", clean(*id))
 	}
 	return nil
 }
 
-func (e *Emulator) snapshot(ctx context.Context) (*source.Snapshot, *apiError) {
-	snap, err := e.backend.Snapshot(ctx, source.Query{IdleConnections: true, IdleSessions: true, IdleCursors: true, System: true})
+func (e *Emulator) snapshot(ctx context.Context) (*deployment.State, *apiError) {
+	snap, err := e.backend.Read(ctx)
 	if err != nil {
-		return nil, errf("InternalError", "the instance did not answer: %s", source.Clean(err.Error()))
+		return nil, errf("InternalError", "the instance did not answer: %s", clean(err.Error()))
 	}
 	if snap == nil {
 		return nil, errf("InternalError", "the instance returned nothing")
@@ -539,7 +539,7 @@ type currentOp struct {
 	MicrosecsRunning uint64 `json:"MicrosecsRunning"`
 	ExecNode         string `json:"ExecNode"`
 
-	session source.Session
+	op deployment.Op
 }
 
 var opVocabulary = []string{"none", "update", "insert", "query", "command", "getmore", "remove", "killcursors"}
@@ -593,7 +593,7 @@ func (e *Emulator) describeCurrentOp(ctx context.Context, region string, body []
 	}
 	ops, names := e.ops(snap)
 	if req.ReplicaSetName != nil && *req.ReplicaSetName != "" && !names[*req.ReplicaSetName] {
-		return nil, errf("InvalidParameterValue.ReplicaNotFound", "the replica set `%s` was not found", source.Clean(*req.ReplicaSetName))
+		return nil, errf("InvalidParameterValue.ReplicaNotFound", "the replica set `%s` was not found", clean(*req.ReplicaSetName))
 	}
 	kept := ops[:0]
 	for _, op := range ops {
@@ -634,10 +634,10 @@ func containsFold(list []string, s string) bool {
 const defaultNode = "10.0.0.11:7017:10001"
 
 // ops converts the backend's sessions; names is the set of replica set names.
-func (e *Emulator) ops(snap *source.Snapshot) ([]currentOp, map[string]bool) {
+func (e *Emulator) ops(snap *deployment.State) ([]currentOp, map[string]bool) {
 	e.mu.Lock()
 	var fresh []string
-	for _, s := range snap.Sessions {
+	for _, s := range snap.Ops {
 		if _, ok := e.rsIndex[s.Shard]; !ok && indexOf(fresh, s.Shard) < 0 {
 			fresh = append(fresh, s.Shard)
 		}
@@ -656,14 +656,14 @@ func (e *Emulator) ops(snap *source.Snapshot) ([]currentOp, map[string]bool) {
 	}
 	e.mu.Unlock()
 
-	out := make([]currentOp, 0, len(snap.Sessions))
-	for _, s := range snap.Sessions {
+	out := make([]currentOp, 0, len(snap.Ops))
+	for _, s := range snap.Ops {
 		node := s.Host
 		if node == "" {
 			node = defaultNode
 		}
-		op := s.Op
-		if s.Type != source.TypeOp || op == "" {
+		op := s.Kind
+		if !s.Active || op == "" {
 			op = "none"
 		}
 		query := string(s.Command)
@@ -689,7 +689,7 @@ func (e *Emulator) ops(snap *source.Snapshot) ([]currentOp, map[string]bool) {
 			State:            "primary",
 			MicrosecsRunning: running,
 			ExecNode:         node,
-			session:          s,
+			op:               s,
 		})
 	}
 	return out, names
@@ -759,36 +759,31 @@ func (e *Emulator) killOps(ctx context.Context, region string, body []byte) (map
 	for _, op := range ops {
 		nodes[op.ReplicaSetName+"\x00"+op.NodeName] = true
 	}
-	var targets []source.Session
+	var targets []deployment.Op
 	for _, o := range req.Operations {
 		if !names[*o.ReplicaSetName] {
-			return nil, errf("InvalidParameterValue.ReplicaNotFound", "the replica set `%s` was not found", source.Clean(*o.ReplicaSetName))
+			return nil, errf("InvalidParameterValue.ReplicaNotFound", "the replica set `%s` was not found", clean(*o.ReplicaSetName))
 		}
 		if !nodes[*o.ReplicaSetName+"\x00"+*o.NodeName] && *o.NodeName != defaultNode {
-			return nil, errf("InvalidParameterValue.NodeNotFoundInReplica", "the node `%s` is not in replica set `%s`", source.Clean(*o.NodeName), source.Clean(*o.ReplicaSetName))
+			return nil, errf("InvalidParameterValue.NodeNotFoundInReplica", "the node `%s` is not in replica set `%s`", clean(*o.NodeName), clean(*o.ReplicaSetName))
 		}
 		for _, op := range ops {
 			if op.ReplicaSetName == *o.ReplicaSetName && op.NodeName == *o.NodeName && op.OpId == *o.OpId {
-				targets = append(targets, op.session)
+				targets = append(targets, op.op)
 			}
 		}
 	}
 	if len(targets) == 0 {
 		return map[string]any{}, nil // killing an operation that already ended is harmless
 	}
-	k, ok := e.backend.(source.Killer)
+	k, ok := e.backend.(deployment.Killer)
 	if !ok {
 		return nil, errf("FailedOperation", "killing operations is not supported by this instance")
 	}
 	var failed []string
-	for _, res := range k.Kill(ctx, targets) {
-		switch res.Outcome {
-		case source.KillFailed, source.KillNotPermitted, source.KillRefused, source.KillNotKillable:
-			msg := string(res.Outcome)
-			if res.Err != nil {
-				msg += ": " + res.Err.Error()
-			}
-			failed = append(failed, source.Clean(msg))
+	for _, err := range k.Kill(ctx, targets) {
+		if err != nil {
+			failed = append(failed, clean(err.Error()))
 		}
 	}
 	if len(failed) > 0 {

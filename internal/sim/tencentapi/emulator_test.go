@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -13,19 +14,19 @@ import (
 	"testing"
 	"time"
 
-	"github.com/currentop/currentop/source"
+	"github.com/currentop/currentop/internal/sim/deployment"
 )
 
 type fakeSource struct {
 	mu       sync.Mutex
-	snap     source.Snapshot
+	snap     deployment.State
 	killed   []string
-	outcome  source.KillOutcome
+	killErr  error // what Kill answers for each op
 	snapErr  error
 	snapshot int
 }
 
-func (f *fakeSource) Snapshot(ctx context.Context, q source.Query) (*source.Snapshot, error) {
+func (f *fakeSource) Read(ctx context.Context) (*deployment.State, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.snapshot++
@@ -33,7 +34,7 @@ func (f *fakeSource) Snapshot(ctx context.Context, q source.Query) (*source.Snap
 		return nil, f.snapErr
 	}
 	s := f.snap
-	s.Sessions = slices.Clone(f.snap.Sessions)
+	s.Ops = slices.Clone(f.snap.Ops)
 	s.Clients = slices.Clone(f.snap.Clients)
 	return &s, nil
 }
@@ -41,30 +42,30 @@ func (f *fakeSource) Snapshot(ctx context.Context, q source.Query) (*source.Snap
 // killer is a fakeSource that can kill.
 type killer struct{ *fakeSource }
 
-func (k killer) Kill(ctx context.Context, targets []source.Session) []source.KillResult {
+func (k killer) Kill(ctx context.Context, targets []deployment.Op) []error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	var out []source.KillResult
+	var out []error
 	for _, t := range targets {
 		k.killed = append(k.killed, t.ID)
-		out = append(out, source.KillResult{ID: t.ID, Outcome: k.outcome})
+		out = append(out, k.killErr)
 	}
 	return out
 }
 
 func newFake() *fakeSource {
-	sess := func(id, op, ns string, ms int64, shard string) source.Session {
-		return source.Session{ID: id, Type: source.TypeOp, Active: true, Op: op, NS: ns, RunningUS: ms * 1000,
+	sess := func(id, op, ns string, ms int64, shard string) deployment.Op {
+		return deployment.Op{ID: id, Active: true, Kind: op, NS: ns, RunningUS: ms * 1000,
 			Host: "10.0.0.21:27017", Shard: shard, Command: json.RawMessage(`{"find":"c"}`)}
 	}
-	return &fakeSource{outcome: source.KillGone, snap: source.Snapshot{
-		Server:  source.Server{Version: "7.0.16", Kind: "mongos"},
-		Clients: []source.Client{{IP: "10.0.0.1", Count: 3}, {IP: "10.0.0.2", Count: 7, Internal: true}, {IP: "10.0.0.3", Count: 0}},
-		Sessions: []source.Session{
+	return &fakeSource{snap: deployment.State{
+		Server:  deployment.Server{Version: "7.0.16", Kind: "mongos"},
+		Clients: []deployment.Client{{IP: "10.0.0.1", Count: 3}, {IP: "10.0.0.2", Count: 7, Internal: true}, {IP: "10.0.0.3", Count: 0}},
+		Ops: []deployment.Op{
 			sess("shard01:9007199254740993", "query", "shop.orders", 3000, "shard01"),
 			sess("shard02:12", "update", "shop.users", 100, "shard02"),
 			sess("shard01:13", "insert", "shop.orders", 2000, "shard01"),
-			{ID: "shard02:14", Type: source.TypeIdle, Shard: "shard02"},
+			{ID: "shard02:14", Shard: "shard02"},
 		},
 	}}
 }
@@ -81,7 +82,7 @@ type harness struct {
 	hdrs map[string]string
 }
 
-func newHarness(t *testing.T, backend source.Source, opts Options) *harness {
+func newHarness(t *testing.T, backend deployment.Deployment, opts Options) *harness {
 	h := &harness{t: t, now: time.Unix(1795323225, 0), id: "AKIDtest0001", key: "test-key", reg: "ap-guangzhou"}
 	opts.SecretID, opts.SecretKey = h.id, h.key
 	if opts.Now == nil {
@@ -255,7 +256,7 @@ func TestDescribeClientConnectionsPages(t *testing.T) {
 	f := newFake()
 	f.snap.Clients = nil
 	for i := range 2500 {
-		f.snap.Clients = append(f.snap.Clients, source.Client{IP: fmt.Sprintf("10.0.%d.%d", i/256, i%256), Count: 1 + i%2, Internal: i%5 == 0})
+		f.snap.Clients = append(f.snap.Clients, deployment.Client{IP: fmt.Sprintf("10.0.%d.%d", i/256, i%256), Count: 1 + i%2, Internal: i%5 == 0})
 	}
 	h := newHarness(t, f, Options{RateLimits: map[string]int{ActionDescribeClientConnections: -1}})
 	seen := map[string]bool{}
@@ -337,7 +338,7 @@ func TestKillOps(t *testing.T) {
 	if c := errCode(kill("cmgo-p8vnipr5_2", 13)); c != "" || len(f.killed) != 1 {
 		t.Errorf("kill on the wrong shard: %q, killed %v", c, f.killed)
 	}
-	f.outcome = source.KillNotPermitted
+	f.killErr = errors.New("not permitted: not authorized")
 	if c := errCode(kill("cmgo-p8vnipr5_2", 12)); c != "FailedOperation" {
 		t.Errorf("backend refusal: %q", c)
 	}

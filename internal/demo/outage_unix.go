@@ -1,19 +1,21 @@
 //go:build unix
 
-package main
+package demo
 
 import (
 	"context"
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/currentop/currentop/internal/sim/mongod"
 )
 
-// watchOutage lets a person (or the end-to-end test) take the demo's simulated server down
+// watchOutages lets a person (or the end-to-end test) take the demo's simulated server down
 // and bring it back, to see how the monitor shows a failing deployment: each SIGUSR1
 // (kill -USR1 <pid>) toggles an outage in which every connection is dropped and new ones are
 // refused.
-func (d *demo) watchOutage(ctx context.Context) {
+func watchOutages(ctx context.Context, srv *mongod.Server) {
 	ch := make(chan os.Signal, 1)
 	signal.Notify(ch, syscall.SIGUSR1)
 	go func() {
@@ -25,9 +27,9 @@ func (d *demo) watchOutage(ctx context.Context) {
 				return
 			case <-ch:
 				down = !down
-				d.server.RefuseConnections(down)
+				srv.RefuseConnections(down)
 				if down {
-					d.server.DropConnections()
+					srv.DropConnections()
 				}
 			}
 		}

@@ -1,0 +1,12 @@
+//go:build !unix
+
+package demo
+
+import (
+	"context"
+
+	"github.com/currentop/currentop/internal/sim/mongod"
+)
+
+// watchOutages needs SIGUSR1, which this platform lacks.
+func watchOutages(context.Context, *mongod.Server) {}
