@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -107,14 +108,18 @@ func isUnreachable(err error) bool {
 // answered since.
 func (s *Source) lastFailure(err error) string {
 	if s.dial != nil {
-		if f := s.dial.lastFailure(); f != nil {
+		// A failure that is only a timeout says no more than "no answer", in the driver's
+		// words (connection IDs, header reads): keep the precise ones, such as a refused dial.
+		if f := s.dial.lastFailure(); f != nil && !isTimeout(f) {
 			return f.Error()
 		}
 	}
-	if errors.Is(err, context.DeadlineExceeded) || mongo.IsTimeout(err) {
-		return "no answer" // e.g. a silent server, a TLS port spoken to in plain text, a proxy
-	}
-	return "no answer"
+	return "no answer" // e.g. a silent server, a TLS port spoken to in plain text, a proxy
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.Is(err, context.DeadlineExceeded) || mongo.IsTimeout(err) || (errors.As(err, &ne) && ne.Timeout())
 }
 
 // fail is an explained error of a known kind: the message says it all (the driver's text adds
