@@ -173,7 +173,7 @@ func detailLines(s *source.Session, note string) []string {
 	}
 	running := "-"
 	if s.RunningUS > 0 || s.Type == source.TypeOp {
-		running = humanDuration(s.Running()) + "  (" + count(s.RunningUS) + " µs)"
+		running = source.FormatDuration(s.Running()) + "  (" + count(s.RunningUS) + " µs)"
 	}
 	fields := [][2]string{
 		{"id", s.ID}, {"type", s.Type}, {"active", yes(s.Active)}, {"op", s.Op}, {"ns", s.NS},

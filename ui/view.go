@@ -149,7 +149,7 @@ func (m *Model) renderHeader(b *strings.Builder, now time.Time) {
 			parts = append(parts, strings.TrimSpace(source.Clean(sv.Kind)+" "+source.Clean(sv.Version)))
 		}
 		if sv.UptimeS > 0 {
-			parts = append(parts, st.label.Render("up ")+humanDuration(time.Duration(sv.UptimeS)*time.Second))
+			parts = append(parts, st.label.Render("up ")+source.FormatDuration(time.Duration(sv.UptimeS)*time.Second))
 		}
 		if sv.Host != "" {
 			parts = append(parts, source.Clean(sv.Host))
