@@ -117,7 +117,7 @@ func TestKeySortMatchesReference(t *testing.T) {
 	src := &fakeKiller{}
 	src.set(snap)
 	h := newHarness(t, Options{Source: src})
-	p := &h.m.sess
+	p := &h.m.panes.sess
 	for _, c := range p.cols {
 		for _, desc := range []bool{false, true} {
 			p.sortKey, p.desc = c.key, desc
@@ -175,7 +175,7 @@ func cmpInt64(a, b int64) int {
 }
 
 func TestLineEdit(t *testing.T) {
-	e := lineEdit{prompt: "/ ", limit: 20}
+	e := newLineEdit("/ ", 20)
 	for _, k := range []tea.KeyPressMsg{
 		{Code: 'a', Text: "a"}, {Code: 'b', Text: "b"}, {Code: tea.KeyLeft}, {Code: 'X', Text: "X"},
 		{Code: tea.KeyEnd}, {Code: tea.KeySpace, Text: " "}, {Code: 'c', Text: "c"},
@@ -228,19 +228,17 @@ func TestPrettyJSON(t *testing.T) {
 }
 
 func TestWrapHangsUnderIndent(t *testing.T) {
-	var s scroller
-	s.lines = []string{"    field:text   one column contains it; fields: id type op ns plan client app", "short"}
-	s.wrap(40)
+	wrapped := wrapHanging([]string{"    field:text   one column contains it; fields: id type op ns plan client app", "short"}, 40)
 	want := []string{
 		"    field:text   one column contains",
 		"      it; fields: id type op ns plan",
 		"      client app",
 		"short",
 	}
-	if !slices.Equal(s.wrapped, want) {
-		t.Fatalf("wrapped:\n%q\nwant\n%q", s.wrapped, want)
+	if !slices.Equal(wrapped, want) {
+		t.Fatalf("wrapped:\n%q\nwant\n%q", wrapped, want)
 	}
-	for _, l := range s.wrapped {
+	for _, l := range wrapped {
 		if ansi.StringWidth(l) > 40 {
 			t.Errorf("line %q is wider than 40", l)
 		}
