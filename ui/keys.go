@@ -362,7 +362,7 @@ func (k detailKeys) groups() []helpGroup {
 	if !k.readonly {
 		bs = append(bs, spelled(k.Kill, "kill"))
 	}
-	return []helpGroup{{"In the detail view", append(bs, spelled(k.Close, "return"))}}
+	return []helpGroup{{"In the detail view", append(bs, spelled(k.Close, "return"), spelled(k.Help, "help"))}}
 }
 
 // confirmKeys are the kill dialog's keys.

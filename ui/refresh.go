@@ -69,8 +69,15 @@ func newRefresher(src source.Source, interval time.Duration, now func() time.Tim
 	}
 }
 
-// setSource starts refreshing src (Options.Connect has opened it).
-func (r *refresher) setSource(src source.Source) {
+// connectStarted holds fetches back until connected is called.
+func (r *refresher) connectStarted() {
+	r.connecting = true
+	r.fetchedAt = r.now()
+}
+
+// connected starts refreshing src, which Options.Connect has opened (nil when it failed).
+func (r *refresher) connected(src source.Source) {
+	r.connecting = false
 	r.src = src
 	_, r.lean = src.(source.Detailer)
 }
