@@ -120,16 +120,21 @@ func padStyled(s string, w int) string {
 	return s + strings.Repeat(" ", w-sw)
 }
 
-// filterLanguage explains the filter terms (source.ParseFilter's language).
+// filterLanguage explains the filter terms (source.ParseFilter's language), aligned with the
+// keys above.
 func filterLanguage() []string {
 	fields := slices.DeleteFunc(slices.Clone(source.FilterFields), func(f string) bool { return f == "running" })
-	return []string{"",
-		"  Filter terms (all must match)",
-		"    text  \"two words\"     any column contains the text (case-insensitive)",
-		"    field:text            one column contains it; fields: " + strings.Join(fields, " "),
-		"    field=text            one column equals it",
-		"    /regex/  field:/re/   regular expression (case-insensitive)",
-		"    running>5s            running time: > >= < <= = with us ms s m h (a bare number is seconds)",
-		"    -term  !term          negation",
+	terms := [][2]string{
+		{`text  "two words"`, "any column contains the text (case-insensitive)"},
+		{"field:text", "one column contains it; fields: " + strings.Join(fields, " ")},
+		{"field=text", "one column equals it"},
+		{"/regex/  field:/re/", "regular expression (case-insensitive)"},
+		{"running>5s", "running time: > >= < <= = with us ms s m h (a bare number is seconds)"},
+		{"-term  !term", "negation"},
 	}
+	lines := []string{"", "  Filter terms (all must match)"}
+	for _, t := range terms {
+		lines = append(lines, "    "+t[0]+strings.Repeat(" ", max(1, keyColumn+1-textWidth(t[0])))+t[1])
+	}
+	return lines
 }

@@ -1,7 +1,8 @@
 // Package ui is currentop's interactive terminal program: a header with the deployment's
 // state, a clients pane and a sessions pane that refresh live, a filter bar, a detail view and
-// kill with confirmation. It is one Bubble Tea v2 model; all I/O runs in commands, all state
-// changes in Update, and View draws only what fits on the screen.
+// kill with confirmation. It is one Bubble Tea v2 model made of parts with their own state
+// (refresher, panes, filterBar, detailView, helpScreen, killDialog) and their own keymaps; all
+// I/O runs in commands, all state changes in Update, and View draws only what fits.
 package ui
 
 import (
