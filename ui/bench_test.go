@@ -14,12 +14,12 @@ func benchModel(b *testing.B, n int) *Model {
 	snap := synthSnapshot(n, 42)
 	src.set(snap)
 	m := New(Options{Source: src, Now: newClock().now})
-	m.schedule = func(time.Duration, tea.Msg) tea.Cmd { return nil }
+	m.loop.schedule = func(time.Duration, tea.Msg) tea.Cmd { return nil }
 	m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
-	m.inFlight = true
-	m.Update(snapshotMsg{id: m.fetchID, gen: m.gen, snap: snap})
-	if len(m.sess.rows) != n {
-		b.Fatalf("%d rows shown, want %d", len(m.sess.rows), n)
+	m.loop.inFlight = true
+	m.Update(snapshotMsg{id: m.loop.fetchID, gen: m.loop.gen, snap: snap})
+	if len(m.panes.sess.rows) != n {
+		b.Fatalf("%d rows shown, want %d", len(m.panes.sess.rows), n)
 	}
 	return m
 }
@@ -29,7 +29,7 @@ func BenchmarkView100k(b *testing.B) {
 	for _, n := range []int{100, 100_000} {
 		b.Run(count(n), func(b *testing.B) {
 			m := benchModel(b, n)
-			m.sess.move(n / 2) // somewhere in the middle
+			m.panes.sess.move(n / 2) // somewhere in the middle
 			m.fixScroll()
 			for b.Loop() {
 				_ = m.View()
@@ -43,7 +43,7 @@ func BenchmarkSort100k(b *testing.B) {
 	for _, col := range []string{"running", "ns", "client", "id"} {
 		b.Run(col, func(b *testing.B) {
 			m := benchModel(b, 100_000)
-			m.sess.setSort(col)
+			m.panes.sess.setSort(col)
 			r := keyMsg("r")
 			for b.Loop() {
 				m.Update(r)
@@ -59,8 +59,8 @@ func BenchmarkSort100kCold(b *testing.B) {
 		b.Run(col, func(b *testing.B) {
 			m := benchModel(b, 100_000)
 			for b.Loop() {
-				m.sess.keys = make([][]uint64, len(m.sess.cols))
-				m.sess.setSort(col)
+				m.panes.sess.keys = make([][]uint64, len(m.panes.sess.cols))
+				m.panes.sess.setSort(col)
 			}
 		})
 	}
@@ -87,7 +87,7 @@ func BenchmarkSnapshot100k(b *testing.B) {
 	m := benchModel(b, 100_000)
 	snap := synthSnapshot(100_000, 43)
 	for b.Loop() {
-		m.inFlight = true
-		m.Update(snapshotMsg{id: m.fetchID, gen: m.gen, snap: snap})
+		m.loop.inFlight = true
+		m.Update(snapshotMsg{id: m.loop.fetchID, gen: m.loop.gen, snap: snap})
 	}
 }

@@ -94,7 +94,7 @@ func runningText(s *source.Session) string {
 	if s.RunningUS <= 0 && s.Type != source.TypeOp {
 		return ""
 	}
-	return humanDuration(s.Running())
+	return source.FormatDuration(s.Running())
 }
 
 func strCol(key, title string, min, max, prio int, get func(*source.Session) string) column[sessRow] {

@@ -105,8 +105,7 @@ func withQuit(parent context.Context, quit <-chan struct{}) (context.Context, co
 // connectCmd runs Options.Connect. Its own timeout is the source's business (the driver's
 // server selection timeout); quitting cancels it.
 func (m *Model) connectCmd() tea.Cmd {
-	m.connecting = true
-	m.fetchedAt = m.now()
+	m.loop.connectStarted()
 	connect, quit, o := m.connect, m.quit, m.owned
 	return func() tea.Msg {
 		ctx, cancel := withQuit(context.Background(), quit)
@@ -143,15 +142,11 @@ func connectSafely(ctx context.Context, connect func(context.Context) (source.So
 // onConnected starts the refresh loop on the opened source, or ends the program with the
 // error, which Run returns.
 func (m *Model) onConnected(msg connectedMsg) tea.Cmd {
-	m.connecting = false
+	m.loop.connected(msg.src)
 	if msg.err != nil {
 		m.fatal = msg.err
 		return m.quitNow()
 	}
-	m.src = msg.src
-	if k, ok := msg.src.(source.Killer); ok && !m.readonly {
-		m.killer = k
-	}
-	m.detailer, _ = msg.src.(source.Detailer)
-	return m.fetch()
+	m.useSource(msg.src)
+	return m.loop.fetch(m.query)
 }

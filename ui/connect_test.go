@@ -83,8 +83,8 @@ func TestConnectingScreenAndQuit(t *testing.T) {
 					t.Errorf("%s while connecting started %T", other, cmd())
 				}
 			}
-			if m.inFlight || m.lastErr != nil {
-				t.Fatalf("a fetch without a source: in flight %v, error %v", m.inFlight, m.lastErr)
+			if m.loop.inFlight || m.loop.lastErr != nil {
+				t.Fatalf("a fetch without a source: in flight %v, error %v", m.loop.inFlight, m.loop.lastErr)
 			}
 			_, cmd := m.Update(keyMsg(k))
 			if cmd == nil {
@@ -110,8 +110,8 @@ func TestConnectThenRefresh(t *testing.T) {
 		calls.Add(1)
 		return src, ctx.Err()
 	}})
-	if calls.Load() != 1 || h.m.shown == nil || h.m.connecting {
-		t.Fatalf("connect calls %d, snapshot shown %v, connecting %v", calls.Load(), h.m.shown != nil, h.m.connecting)
+	if calls.Load() != 1 || h.m.panes.shown == nil || h.m.loop.connecting {
+		t.Fatalf("connect calls %d, snapshot shown %v, connecting %v", calls.Load(), h.m.panes.shown != nil, h.m.loop.connecting)
 	}
 	h.fireTick()
 	if calls.Load() != 1 {
@@ -120,7 +120,7 @@ func TestConnectThenRefresh(t *testing.T) {
 	h.selectSession("103")
 	h.keys("k")
 	if h.m.overlay != overlayConfirm {
-		t.Fatalf("kill not offered on the connected source: %q", h.m.status)
+		t.Fatalf("kill not offered on the connected source: %q", h.m.status.text)
 	}
 }
 
@@ -197,12 +197,12 @@ func TestRefusedKillLeavesNothingSelected(t *testing.T) {
 	src.set(reused)
 	h.fireTick()
 
-	if r := h.m.sess.selected(); r != nil {
+	if r := h.m.panes.sess.selected(); r != nil {
 		t.Fatalf("after a refused kill %s is selected", r.s.ID)
 	}
 	for _, want := range []string{"103 refused", "another operation", "no row is selected"} {
-		if !strings.Contains(h.m.status, want) {
-			t.Errorf("status %q lacks %q", h.m.status, want)
+		if !strings.Contains(h.m.status.text, want) {
+			t.Errorf("status %q lacks %q", h.m.status.text, want)
 		}
 	}
 	s := screen(h)
@@ -214,14 +214,14 @@ func TestRefusedKillLeavesNothingSelected(t *testing.T) {
 	}
 	h.keys("k")
 	if h.m.overlay == overlayConfirm || len(src.killed) != 1 {
-		t.Fatalf("k offered a kill with nothing selected (confirm %v, kills %d)", h.m.confirm, len(src.killed))
+		t.Fatalf("k offered a kill with nothing selected (confirm %v, kills %d)", h.m.confirm.targets, len(src.killed))
 	}
-	if !strings.Contains(h.m.status, "no session selected") {
-		t.Errorf("status %q", h.m.status)
+	if !strings.Contains(h.m.status.text, "no session selected") {
+		t.Errorf("status %q", h.m.status.text)
 	}
 	// Moving picks a row again, explicitly.
 	h.keys("down")
-	if h.m.sess.selected() == nil {
+	if h.m.panes.sess.selected() == nil {
 		t.Fatal("moving did not select a row")
 	}
 }

@@ -8,10 +8,10 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	tea "charm.land/bubbletea/v2"
-	"github.com/charmbracelet/x/ansi"
 
 	"github.com/currentop/currentop/source"
 )
@@ -19,102 +19,53 @@ import (
 // maxDetailLines bounds the detail view of a pathological document.
 const maxDetailLines = 20000
 
-// scroller is a vertically scrollable block of pre-wrapped lines.
-type scroller struct {
-	lines   []string // as built, unwrapped
-	wrapped []string // wrapped to the screen width
-	off     int
+// detailView is the overlay showing one session whole: every field and its command. With a
+// source.Detailer it reads the session whole when it opens, showing the row's fields until
+// the answer arrives; the text scrolls in a viewport.
+type detailView struct {
+	keys   detailKeys
+	row    *sessRow  // a copy of the row the view opened on; nil when closed
+	at     time.Time // when what is shown was read
+	seq    uint64    // the newest whole-document request; older answers are dropped
+	note   string    // what the view says about the whole document ("" = it is shown)
+	listed bool      // the session is still among the panes' rows
+	lines  []string  // the text, unwrapped
+	text   textView
 }
 
-func (s *scroller) wrap(width int) {
-	s.wrapped = s.wrapped[:0]
-	for _, l := range s.lines {
-		if width <= 0 || ansi.StringWidth(l) <= width {
-			s.wrapped = append(s.wrapped, l)
-			continue
-		}
-		// Continuation lines hang under the line's own indentation (two more), so wrapped
-		// help entries and JSON values stay readable as one item.
-		body := strings.TrimLeft(l, " ")
-		indent := min(len(l)-len(body), width/3)
-		pad := strings.Repeat(" ", indent+2)
-		for i, part := range strings.Split(ansi.Wrap(body, max(10, width-len(pad)), " ,"), "\n") {
-			if i == 0 {
-				s.wrapped = append(s.wrapped, strings.Repeat(" ", indent)+part)
-			} else {
-				s.wrapped = append(s.wrapped, pad+part)
-			}
-		}
-	}
+func newDetailView(readonly bool) detailView {
+	return detailView{keys: newDetailKeys(readonly), text: newTextView()}
 }
 
-func (s *scroller) scroll(d, h int) {
-	s.off += d
-	s.clamp(h)
-}
-
-func (s *scroller) clamp(h int) {
-	s.off = max(0, min(s.off, len(s.wrapped)-h))
-}
-
-func (s *scroller) render(b *strings.Builder, h int) {
-	off := max(0, min(s.off, len(s.wrapped)-h))
-	end := min(len(s.wrapped), off+h)
-	for i := off; i < end; i++ {
-		b.WriteString(s.wrapped[i])
-		b.WriteByte('\n')
-	}
-	for i := end - off; i < h; i++ {
-		b.WriteByte('\n')
-	}
-}
-
-// rewrap re-wraps the text overlays for the current width.
-func (m *Model) rewrap() {
-	m.detail.wrap(m.width)
-	m.help.lines = helpLines(m, m.width)
-	m.help.wrap(m.width)
-}
-
-// openDetail shows every field of r and its command as Extended JSON; with a Detailer it
-// also reads r whole, showing what the row has until it arrives.
-func (m *Model) openDetail(r *sessRow) tea.Cmd {
+// open shows r as read at at, from the top; reading says the whole document was asked for.
+func (d *detailView) open(r *sessRow, at time.Time, reading bool) {
 	cp := *r
 	s := *r.s
 	cp.s = &s
-	m.detailRow = &cp
-	m.detailAt = m.shownAt
-	m.detailListed = true
-	m.detailNote = ""
-	m.detail.off = 0
-	var cmd tea.Cmd
-	if m.detailer != nil {
-		m.detailNote = "reading the whole document from the server…"
-		cmd = m.readWhole(&cp, false)
+	d.row, d.at, d.listed, d.note = &cp, at, true, ""
+	if reading {
+		d.note = "reading the whole document from the server…"
 	}
-	m.setDetailLines()
-	m.overlay = overlayDetail
-	return cmd
+	d.text.top()
+	d.refresh()
 }
 
-func (m *Model) setDetailLines() {
-	off := m.detail.off
-	m.detail = scroller{lines: detailLines(m.detailRow.s, m.detailNote), off: off}
-	m.detail.wrap(m.width)
-	m.detail.clamp(m.layout().bodyH - 1)
+func (d *detailView) close() { d.row = nil }
+
+// refresh rebuilds the text from the row and the note, keeping the scroll position.
+func (d *detailView) refresh() {
+	d.lines = detailLines(d.row.s, d.note)
+	d.text.setLines(d.lines)
 }
 
-// readWhole asks the Detailer for r whole, for the detail view or (copy) for y.
-func (m *Model) readWhole(r *sessRow, copy bool) tea.Cmd {
-	m.detailSeq++
-	d, seq, saw := m.detailer, m.detailSeq, *r.s
-	if copy {
-		m.setStatus("reading the command of "+source.Clean(saw.ID)+"…", false)
-	}
+// request asks dt for the session saw whole, for the view or (copy) for y.
+func (d *detailView) request(dt source.Detailer, saw source.Session, copy bool) tea.Cmd {
+	d.seq++
+	seq := d.seq
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), fetchTimeout)
 		defer cancel()
-		s, err := detailOf(ctx, d, saw)
+		s, err := detailOf(ctx, dt, saw)
 		return detailMsg{seq: seq, copy: copy, s: s, err: err}
 	}
 }
@@ -133,35 +84,40 @@ func detailOf(ctx context.Context, d source.Detailer, saw source.Session) (s *so
 	return s, err
 }
 
-// onDetail shows (or copies) a session read whole; answers to older requests are dropped.
-func (m *Model) onDetail(msg detailMsg) tea.Cmd {
-	if msg.seq != m.detailSeq {
-		return nil
-	}
-	if msg.copy {
-		if msg.err != nil {
-			m.setStatus("cannot copy the command: "+source.Clean(msg.err.Error()), true)
-			return nil
-		}
-		return m.copyCommand(&sessRow{s: msg.s})
-	}
-	if m.overlay != overlayDetail || m.detailRow == nil {
-		return nil
+// whole shows the answer to the view's request: the session read whole at now, or why not.
+func (d *detailView) whole(s *source.Session, err error, now time.Time) {
+	if d.row == nil {
+		return
 	}
 	switch {
-	case errors.Is(msg.err, source.ErrEnded):
-		m.detailNote = "the session has ended: this is what the last refresh saw"
-	case msg.err != nil:
-		m.detailNote = "cannot read the whole document: " + msg.err.Error()
+	case errors.Is(err, source.ErrEnded):
+		d.note = "the session has ended: this is what the last refresh saw"
+	case err != nil:
+		d.note = "cannot read the whole document: " + err.Error()
 	default:
-		s := *msg.s
-		s.ID = m.detailRow.s.ID
-		m.detailRow.s = &s
-		m.detailAt = m.now()
-		m.detailNote = ""
+		cp := *s
+		cp.ID = d.row.s.ID
+		d.row.s = &cp
+		d.at = now
+		d.note = ""
 	}
-	m.setDetailLines()
-	return nil
+	d.refresh()
+}
+
+// view draws the title and the text in h lines.
+func (d *detailView) view(b *strings.Builder, width, h int, st *styles, now time.Time) {
+	if d.row == nil {
+		blank(b, h)
+		return
+	}
+	t := "SESSION " + source.Clean(d.row.s.ID) + " · as of " + ageString(now.Sub(d.at)) + " ago"
+	if !d.listed {
+		t += " · no longer listed"
+	}
+	t += " · " + d.keys.Close.Help().Key + " " + d.keys.Close.Help().Desc
+	b.WriteString(st.paneFocused.Render(fit(" "+t, width, false)))
+	b.WriteByte('\n')
+	d.text.view(b, h-1)
 }
 
 func detailLines(s *source.Session, note string) []string {
@@ -173,7 +129,7 @@ func detailLines(s *source.Session, note string) []string {
 	}
 	running := "-"
 	if s.RunningUS > 0 || s.Type == source.TypeOp {
-		running = humanDuration(s.Running()) + "  (" + count(s.RunningUS) + " µs)"
+		running = source.FormatDuration(s.Running()) + "  (" + count(s.RunningUS) + " µs)"
 	}
 	fields := [][2]string{
 		{"id", s.ID}, {"type", s.Type}, {"active", yes(s.Active)}, {"op", s.Op}, {"ns", s.NS},

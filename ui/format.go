@@ -6,44 +6,11 @@ import (
 	"time"
 
 	"github.com/charmbracelet/x/ansi"
+
+	"github.com/currentop/currentop/source"
 )
 
-// humanDuration formats a running time the way a DBA reads it at a glance: at most three
-// significant units and never wider than 6 cells ("850ms", "7.4s", "42s", "1m23s", "2h05m",
-// "3d04h", "365d", "12y"). It saturates instead of growing: anything from 100 years up is
-// ">100y". A negative time is not a running time: "?".
-func humanDuration(d time.Duration) string {
-	switch {
-	case d < 0:
-		return "?"
-	case d < time.Millisecond:
-		return strconv.FormatInt(d.Microseconds(), 10) + "µs"
-	case d < time.Second:
-		return strconv.FormatInt(d.Milliseconds(), 10) + "ms"
-	case d < 10*time.Second:
-		tenths := d.Milliseconds() / 100
-		return strconv.FormatInt(tenths/10, 10) + "." + strconv.FormatInt(tenths%10, 10) + "s"
-	case d < time.Minute:
-		return strconv.FormatInt(int64(d/time.Second), 10) + "s"
-	case d < time.Hour:
-		return strconv.FormatInt(int64(d/time.Minute), 10) + "m" + pad2(int64(d%time.Minute/time.Second)) + "s"
-	case d < 24*time.Hour:
-		return strconv.FormatInt(int64(d/time.Hour), 10) + "h" + pad2(int64(d%time.Hour/time.Minute)) + "m"
-	}
-	days := int64(d / (24 * time.Hour))
-	switch {
-	case days < 100:
-		return strconv.FormatInt(days, 10) + "d" + pad2(int64(d%(24*time.Hour)/time.Hour)) + "h"
-	case days < 1000:
-		return strconv.FormatInt(days, 10) + "d"
-	case days < 100*365:
-		return strconv.FormatInt(days/365, 10) + "y"
-	default:
-		return ">100y"
-	}
-}
-
-// ageString is humanDuration rounded to whole seconds above one second, for "updated 3s ago".
+// ageString is source.FormatDuration rounded to whole seconds above one second, for "updated 3s ago".
 func ageString(d time.Duration) string {
 	if d < time.Second {
 		return "<1s"
@@ -51,7 +18,7 @@ func ageString(d time.Duration) string {
 	if d < time.Minute {
 		return strconv.FormatInt(int64(d/time.Second), 10) + "s"
 	}
-	return humanDuration(d)
+	return source.FormatDuration(d)
 }
 
 // intervalString shows a refresh interval compactly: "500ms", "2s", "1.5s", "60s".
@@ -63,13 +30,6 @@ func intervalString(d time.Duration) string {
 		return strconv.FormatInt(int64(d/time.Second), 10) + "s"
 	}
 	return strconv.FormatFloat(d.Seconds(), 'f', 1, 64) + "s"
-}
-
-func pad2(n int64) string {
-	if n < 10 {
-		return "0" + strconv.FormatInt(n, 10)
-	}
-	return strconv.FormatInt(n, 10)
 }
 
 // count formats an integer with thousands separators: 1234567 → "1,234,567".

@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
@@ -14,38 +13,8 @@ import (
 	"github.com/currentop/currentop/source"
 )
 
-func TestHumanDuration(t *testing.T) {
-	tests := []struct {
-		d    time.Duration
-		want string
-	}{
-		{-time.Second, "?"},
-		{math.MinInt64, "?"},
-		{250 * time.Microsecond, "250µs"},
-		{850 * time.Millisecond, "850ms"},
-		{7391 * time.Millisecond, "7.3s"},
-		{42 * time.Second, "42s"},
-		{83 * time.Second, "1m23s"},
-		{2*time.Hour + 5*time.Minute, "2h05m"},
-		{76*time.Hour + 10*time.Minute, "3d04h"},
-		{99*24*time.Hour + 23*time.Hour, "99d23h"},
-		{100 * 24 * time.Hour, "100d"},
-		{999 * 24 * time.Hour, "999d"},
-		{1000 * 24 * time.Hour, "2y"},
-		{99*365*24*time.Hour + 364*24*time.Hour, "99y"},
-		{100 * 365 * 24 * time.Hour, ">100y"},
-		{math.MaxInt64, ">100y"},
-	}
-	for _, tc := range tests {
-		got := humanDuration(tc.d)
-		if got != tc.want {
-			t.Errorf("humanDuration(%v) = %q, want %q", tc.d, got, tc.want)
-		}
-		if w := ansi.StringWidth(got); w > 6 {
-			t.Errorf("humanDuration(%v) = %q is %d cells wide, more than 6", tc.d, got, w)
-		}
-	}
-	// The running column of an operation that reports 2^63-1 µs: saturated, not "0s".
+// The running column of an operation that reports 2^63-1 µs: saturated, not "0s".
+func TestRunningSaturates(t *testing.T) {
 	s := source.Session{ID: "1", Type: source.TypeOp, Active: true, RunningUS: math.MaxInt64}
 	if got := runningText(&s); got != ">100y" {
 		t.Errorf("running 2^63-1 µs shows %q, want >100y", got)
@@ -148,7 +117,7 @@ func TestKeySortMatchesReference(t *testing.T) {
 	src := &fakeKiller{}
 	src.set(snap)
 	h := newHarness(t, Options{Source: src})
-	p := &h.m.sess
+	p := &h.m.panes.sess
 	for _, c := range p.cols {
 		for _, desc := range []bool{false, true} {
 			p.sortKey, p.desc = c.key, desc
@@ -206,7 +175,7 @@ func cmpInt64(a, b int64) int {
 }
 
 func TestLineEdit(t *testing.T) {
-	e := lineEdit{prompt: "/ ", limit: 20}
+	e := newLineEdit("/ ", 20)
 	for _, k := range []tea.KeyPressMsg{
 		{Code: 'a', Text: "a"}, {Code: 'b', Text: "b"}, {Code: tea.KeyLeft}, {Code: 'X', Text: "X"},
 		{Code: tea.KeyEnd}, {Code: tea.KeySpace, Text: " "}, {Code: 'c', Text: "c"},
@@ -259,19 +228,17 @@ func TestPrettyJSON(t *testing.T) {
 }
 
 func TestWrapHangsUnderIndent(t *testing.T) {
-	var s scroller
-	s.lines = []string{"    field:text   one column contains it; fields: id type op ns plan client app", "short"}
-	s.wrap(40)
+	wrapped := wrapHanging([]string{"    field:text   one column contains it; fields: id type op ns plan client app", "short"}, 40)
 	want := []string{
 		"    field:text   one column contains",
 		"      it; fields: id type op ns plan",
 		"      client app",
 		"short",
 	}
-	if !slices.Equal(s.wrapped, want) {
-		t.Fatalf("wrapped:\n%q\nwant\n%q", s.wrapped, want)
+	if !slices.Equal(wrapped, want) {
+		t.Fatalf("wrapped:\n%q\nwant\n%q", wrapped, want)
 	}
-	for _, l := range s.wrapped {
+	for _, l := range wrapped {
 		if ansi.StringWidth(l) > 40 {
 			t.Errorf("line %q is wider than 40", l)
 		}

@@ -132,7 +132,7 @@ func newHarness(t *testing.T, opts Options) *harness {
 		opts.Now = h.clock.now
 	}
 	h.m = New(opts)
-	h.m.schedule = func(d time.Duration, msg tea.Msg) tea.Cmd {
+	h.m.loop.schedule = func(d time.Duration, msg tea.Msg) tea.Cmd {
 		return func() tea.Msg { return scheduled{d, msg} }
 	}
 	h.send(tea.WindowSizeMsg{Width: 120, Height: 40})
@@ -156,11 +156,11 @@ func (h *harness) checkLoop(msg tea.Msg) {
 	if !h.started || h.holding || h.releasing || h.quitting() {
 		return
 	}
-	if h.m.inFlight {
+	if h.m.loop.inFlight {
 		h.t.Fatalf("after %T: a fetch is marked in flight but none was started", msg)
 	}
-	if tk, ok := h.lastTick(); !ok || tk.msg.(tickMsg).seq != h.m.tickSeq {
-		h.t.Fatalf("after %T: the refresh loop has stopped: no tick armed for seq %d", msg, h.m.tickSeq)
+	if tk, ok := h.lastTick(); !ok || tk.msg.(tickMsg).seq != h.m.loop.tickSeq {
+		h.t.Fatalf("after %T: the refresh loop has stopped: no tick armed for seq %d", msg, h.m.loop.tickSeq)
 	}
 }
 
@@ -284,25 +284,25 @@ func keyMsg(k string) tea.KeyPressMsg {
 // sessionIDs lists the session IDs in the order the pane shows them.
 func (h *harness) sessionIDs() []string {
 	var ids []string
-	for _, i := range h.m.sess.rows {
-		ids = append(ids, h.m.sess.data[i].s.ID)
+	for _, i := range h.m.panes.sess.rows {
+		ids = append(ids, h.m.panes.sess.data[i].s.ID)
 	}
 	return ids
 }
 
 func (h *harness) clientIPs() []string {
 	var ips []string
-	for _, i := range h.m.cli.rows {
-		ips = append(ips, h.m.cli.data[i].c.IP)
+	for _, i := range h.m.panes.cli.rows {
+		ips = append(ips, h.m.panes.cli.data[i].c.IP)
 	}
 	return ips
 }
 
 func (h *harness) selectSession(id string) {
 	h.t.Helper()
-	for i, ri := range h.m.sess.rows {
-		if h.m.sess.data[ri].s.ID == id {
-			h.m.sess.selectIndex(i)
+	for i, ri := range h.m.panes.sess.rows {
+		if h.m.panes.sess.data[ri].s.ID == id {
+			h.m.panes.sess.selectIndex(i)
 			return
 		}
 	}

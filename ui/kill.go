@@ -4,84 +4,140 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
+	"charm.land/bubbles/v2/help"
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 
 	"github.com/currentop/currentop/source"
 )
 
-// onKillKey kills the marked sessions, or else the selected one, after confirmation.
-func (m *Model) onKillKey() tea.Cmd {
-	if m.focus != focusSessions && len(m.marked) == 0 {
-		m.setStatus("kill works on sessions: press tab to go to the sessions pane", true)
-		return nil
-	}
-	var rows []*sessRow
-	if len(m.marked) > 0 {
-		for i := range m.sess.data {
-			if r := &m.sess.data[i]; m.marked[r.s.ID] {
-				rows = append(rows, r)
-			}
-		}
-	} else if r := m.sess.selected(); r != nil {
-		rows = append(rows, r)
-	}
-	if len(rows) == 0 {
-		if m.sess.gone && m.sess.selID != "" {
-			m.setStatus("the selected session is no longer listed; nothing to kill", true)
-		} else {
-			m.setStatus("no session selected", true)
-		}
-		return nil
-	}
-	return m.askKill(rows)
+// killDialog is the kill confirmation: the sessions it would kill, as last seen, and whether
+// a kill is running.
+type killDialog struct {
+	keys    confirmKeys
+	targets []source.Session
+	killing bool
 }
 
-// askKill opens the confirmation dialog for rows, or says why kill is not available.
-func (m *Model) askKill(rows []*sessRow) tea.Cmd {
-	switch {
-	case m.readonly:
-		m.setStatus("read-only mode: kill is disabled", true)
-		return nil
-	case m.killer == nil:
-		m.setStatus("kill is not supported by the "+m.sourceName()+" source", true)
-		return nil
-	case m.killing:
-		m.setStatus("a kill is already in progress", true)
-		return nil
-	}
-	m.confirm = m.confirm[:0]
+func newKillDialog() killDialog { return killDialog{keys: newConfirmKeys()} }
+
+// ask makes the killable rows the targets. It returns whether the dialog opens, and what the
+// status line should say when some or all of rows cannot be killed.
+func (d *killDialog) ask(rows []*sessRow) (open bool, status string) {
+	d.targets = d.targets[:0]
 	why := ""
 	for _, r := range rows {
 		if r.s.NotKillable != "" {
 			why = r.s.NotKillable
 			continue
 		}
-		m.confirm = append(m.confirm, *r.s)
+		d.targets = append(d.targets, *r.s)
 	}
-	switch skipped := len(rows) - len(m.confirm); {
-	case len(m.confirm) == 0:
-		m.setStatus("not killable: "+source.Clean(why), true)
-		return nil
+	switch skipped := len(rows) - len(d.targets); {
+	case len(d.targets) == 0:
+		return false, "not killable: " + source.Clean(why)
 	case skipped > 0:
-		m.setStatus(fmt.Sprintf("%d of the marked sessions cannot be killed and are left out: %s", skipped, source.Clean(why)), true)
+		return true, fmt.Sprintf("%d of the marked sessions cannot be killed and are left out: %s", skipped, source.Clean(why))
 	}
-	m.overlay = overlayConfirm
-	return nil
+	return true, ""
+}
+
+// take returns the confirmed targets and closes the dialog.
+func (d *killDialog) take() []source.Session {
+	t := d.targets
+	d.targets = nil
+	return t
+}
+
+func (d *killDialog) cancel() { d.targets = nil }
+
+// view draws the dialog for a body of bodyH lines: the sessions (as many as fit) and its keys.
+func (d *killDialog) view(width, bodyH int, st *styles, h help.Model, now time.Time) string {
+	n := len(d.targets)
+	w := min(width-4, 110)
+	inner := w - 4
+	lines := []string{st.dialogTitle.Render(fmt.Sprintf("Kill %d operation%s?", n, plural(n))), ""}
+	hdr := fmt.Sprintf("%s %s %s %s %s", fit("ID", 16, false), fit("OP", 9, false), fit("RUNNING", 7, true), fit("CLIENT", 21, false), "NS")
+	lines = append(lines, st.colHeader.Render(strings.TrimRight(fit(hdr, inner, false), " ")))
+	room := max(1, bodyH-8)
+	for i, s := range d.targets {
+		if i == room-1 && n > room {
+			lines = append(lines, fmt.Sprintf("… and %d more", n-i))
+			break
+		}
+		row := fmt.Sprintf("%s %s %s %s %s", fitTail(source.Clean(s.ID), 16), fit(source.Clean(opText(&s)), 9, false),
+			fit(runningText(&s), 7, true), fit(source.Clean(s.Client), 21, false), source.Clean(s.NS))
+		lines = append(lines, strings.TrimRight(fit(row, inner, false), " "))
+	}
+	lines = append(lines, "", h.ShortHelpView(d.keys.ShortHelp()))
+	widest := 0
+	for _, l := range lines {
+		widest = max(widest, lipgloss.Width(l))
+	}
+	return st.dialog.Width(min(w, max(44, widest+4))).Render(strings.Join(lines, "\n"))
+}
+
+// onKillKey kills the marked sessions, or else the selected one, after confirmation.
+func (m *Model) onKillKey() {
+	p := &m.panes
+	if p.focus != focusSessions && len(p.marked) == 0 {
+		m.setStatus("kill works on sessions: press tab to go to the sessions pane", true)
+		return
+	}
+	var rows []*sessRow
+	if len(p.marked) > 0 {
+		rows = p.markedRows()
+	} else if r := p.sess.selected(); r != nil {
+		rows = append(rows, r)
+	}
+	if len(rows) == 0 {
+		if p.sess.gone && p.sess.selID != "" {
+			m.setStatus("the selected session is no longer listed; nothing to kill", true)
+		} else {
+			m.setStatus("no session selected", true)
+		}
+		return
+	}
+	m.askKill(rows)
+}
+
+// askKill opens the confirmation dialog for rows, or says why kill is not available.
+func (m *Model) askKill(rows []*sessRow) {
+	switch {
+	case m.readonly:
+		m.setStatus("read-only mode: kill is disabled", true)
+		return
+	case m.killer == nil:
+		m.setStatus("kill is not supported by the "+m.sourceName()+" source", true)
+		return
+	case m.confirm.killing:
+		m.setStatus("a kill is already in progress", true)
+		return
+	}
+	open, status := m.confirm.ask(rows)
+	if status != "" {
+		m.setStatus(status, true)
+	}
+	if open {
+		m.overlay = overlayConfirm
+	}
 }
 
 // runKill sends the confirmed kill. The sessions go as last seen so the Killer can refuse
 // when an operation ID has been reused meanwhile.
 func (m *Model) runKill() tea.Cmd {
-	targets := m.confirm
-	m.overlay, m.confirm, m.detailRow = overlayNone, nil, nil
+	targets := m.confirm.take()
+	m.overlay = overlayNone
+	m.detail.close()
 	if len(targets) == 0 || m.killer == nil {
 		return nil
 	}
 	for _, t := range targets {
-		delete(m.marked, t.ID)
+		delete(m.panes.marked, t.ID)
 	}
-	m.killing = true
+	m.confirm.killing = true
 	m.setStatus(fmt.Sprintf("killing %d operation%s…", len(targets), plural(len(targets))), false)
 	k := m.killer
 	return func() tea.Msg {
@@ -103,12 +159,11 @@ func killSafely(ctx context.Context, k source.Killer, targets []source.Session) 
 	return k.Kill(ctx, targets)
 }
 
-// onKillDone reports the outcome in the status line and refreshes so the result is visible.
-func (m *Model) onKillDone(msg killDoneMsg) tea.Cmd {
-	m.killing = false
-	bad, refused := false, false
-	parts := make([]string, 0, len(msg.results))
-	for _, r := range msg.results {
+// killReport is the status line for the results of a kill: whether it went wrong, and
+// whether a kill was refused because the ID now names another operation.
+func killReport(results []source.KillResult) (status string, bad, refused bool) {
+	parts := make([]string, 0, len(results))
+	for _, r := range results {
 		refused = refused || r.Outcome == source.KillRefused
 		p := source.Clean(r.ID) + " " + string(r.Outcome)
 		if r.Err != nil {
@@ -124,17 +179,23 @@ func (m *Model) onKillDone(msg killDoneMsg) tea.Cmd {
 	if len(parts) == 0 {
 		parts, bad = []string{"the source reported no result"}, true
 	}
-	status := "kill: " + strings.Join(parts, " · ")
+	return "kill: " + strings.Join(parts, " · "), bad, refused
+}
+
+// onKillDone reports the outcome in the status line and refreshes so the result is visible.
+func (m *Model) onKillDone(msg killDoneMsg) tea.Cmd {
+	m.confirm.killing = false
+	status, bad, refused := killReport(msg.results)
 	if refused {
 		// The ID now names another operation: following it would offer that one next.
-		m.sess.unselect()
+		m.panes.sess.unselect()
 		status += " — no row is selected now: move to pick one"
 	}
 	m.setStatus(status, bad)
-	if m.inFlight {
+	if m.loop.inFlight {
 		return nil
 	}
-	return m.fetch()
+	return m.loop.fetch(m.query)
 }
 
 func plural(n int) string {
@@ -145,8 +206,8 @@ func plural(n int) string {
 }
 
 func (m *Model) sourceName() string {
-	if m.latest != nil && m.latest.Source != "" {
-		return source.Clean(m.latest.Source)
+	if l := m.loop.latest; l != nil && l.Source != "" {
+		return source.Clean(l.Source)
 	}
 	return "current"
 }

@@ -4,17 +4,22 @@ import (
 	"strings"
 	"unicode"
 
+	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 )
 
 // lineEdit is the filter bar's one-line editor. (bubbles/textinput would pull in a clipboard
-// module this project does not carry.) It keeps runes and a cursor and understands the usual
-// readline keys.
+// module this project does not carry.) It keeps runes and a cursor; its keys are editKeys.
 type lineEdit struct {
 	prompt string
 	value  []rune
 	pos    int
 	limit  int
+	keys   editKeys
+}
+
+func newLineEdit(prompt string, limit int) lineEdit {
+	return lineEdit{prompt: prompt, limit: limit, keys: newEditKeys()}
 }
 
 func (e *lineEdit) Value() string { return string(e.value) }
@@ -58,50 +63,70 @@ func (e *lineEdit) update(msg tea.Msg) bool {
 		e.insert(msg.Content)
 		return true
 	case tea.KeyPressMsg:
-		switch msg.String() {
-		case "backspace", "ctrl+h":
-			if e.pos > 0 {
-				e.value = append(e.value[:e.pos-1], e.value[e.pos:]...)
-				e.pos--
-			}
-		case "delete", "ctrl+d":
-			if e.pos < len(e.value) {
-				e.value = append(e.value[:e.pos], e.value[e.pos+1:]...)
-			}
-		case "left", "ctrl+b":
-			e.pos = max(0, e.pos-1)
-		case "right", "ctrl+f":
-			e.pos = min(len(e.value), e.pos+1)
-		case "home", "ctrl+a":
-			e.pos = 0
-		case "end", "ctrl+e":
-			e.pos = len(e.value)
-		case "ctrl+u":
-			e.value = e.value[e.pos:]
-			e.pos = 0
-		case "ctrl+k":
-			e.value = e.value[:e.pos]
-		case "ctrl+w", "alt+backspace":
-			i := e.pos
-			for i > 0 && e.value[i-1] == ' ' {
-				i--
-			}
-			for i > 0 && e.value[i-1] != ' ' {
-				i--
-			}
-			e.value = append(e.value[:i], e.value[e.pos:]...)
-			e.pos = i
-		case "space":
-			e.insert(" ")
-		default:
-			if msg.Text == "" || msg.Mod.Contains(tea.ModCtrl) || msg.Mod.Contains(tea.ModAlt) {
-				return false
-			}
-			e.insert(msg.Text)
+		if e.edit(msg) || e.moveCursor(msg) {
+			return true
 		}
+		if msg.Text == "" || msg.Mod.Contains(tea.ModCtrl) || msg.Mod.Contains(tea.ModAlt) {
+			return false
+		}
+		e.insert(msg.Text)
 		return true
 	}
 	return false
+}
+
+// moveCursor applies the cursor keys.
+func (e *lineEdit) moveCursor(msg tea.KeyPressMsg) bool {
+	k := &e.keys
+	switch {
+	case key.Matches(msg, k.Left):
+		e.pos = max(0, e.pos-1)
+	case key.Matches(msg, k.Right):
+		e.pos = min(len(e.value), e.pos+1)
+	case key.Matches(msg, k.Start):
+		e.pos = 0
+	case key.Matches(msg, k.End):
+		e.pos = len(e.value)
+	default:
+		return false
+	}
+	return true
+}
+
+// edit applies the keys that change the text other than by typing.
+func (e *lineEdit) edit(msg tea.KeyPressMsg) bool {
+	k := &e.keys
+	switch {
+	case key.Matches(msg, k.DeleteBack):
+		if e.pos > 0 {
+			e.value = append(e.value[:e.pos-1], e.value[e.pos:]...)
+			e.pos--
+		}
+	case key.Matches(msg, k.DeleteForward):
+		if e.pos < len(e.value) {
+			e.value = append(e.value[:e.pos], e.value[e.pos+1:]...)
+		}
+	case key.Matches(msg, k.ClearBefore):
+		e.value = e.value[e.pos:]
+		e.pos = 0
+	case key.Matches(msg, k.ClearAfter):
+		e.value = e.value[:e.pos]
+	case key.Matches(msg, k.DeleteWord):
+		i := e.pos
+		for i > 0 && e.value[i-1] == ' ' {
+			i--
+		}
+		for i > 0 && e.value[i-1] != ' ' {
+			i--
+		}
+		e.value = append(e.value[:i], e.value[e.pos:]...)
+		e.pos = i
+	case key.Matches(msg, k.Space):
+		e.insert(" ")
+	default:
+		return false
+	}
+	return true
 }
 
 // view draws the prompt and the text cut to width cells, keeping the cursor visible; it

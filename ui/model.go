@@ -1,16 +1,18 @@
 // Package ui is currentop's interactive terminal program: a header with the deployment's
 // state, a clients pane and a sessions pane that refresh live, a filter bar, a detail view and
-// kill with confirmation. It is one Bubble Tea v2 model; all I/O runs in commands, all state
-// changes in Update, and View draws only what fits on the screen.
+// kill with confirmation. It is one Bubble Tea v2 model made of parts with their own state
+// (refresher, panes, filterBar, detailView, helpScreen, killDialog) and their own keymaps; all
+// I/O runs in commands, all state changes in Update, and View draws only what fits.
 package ui
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"time"
 
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/colorprofile"
 
@@ -54,13 +56,7 @@ var intervalSteps = []time.Duration{
 	10 * time.Second, 15 * time.Second, 30 * time.Second, 60 * time.Second,
 }
 
-type focusPane int
-
-const (
-	focusClients focusPane = iota
-	focusSessions
-)
-
+// overlay is what covers the panes, if anything.
 type overlay int
 
 const (
@@ -95,9 +91,11 @@ type (
 	}
 )
 
-// Model is the Bubble Tea model of the UI. Create it with New.
+// Model is the Bubble Tea model of the UI. Create it with New. It composes the parts — the
+// refresh loop, the panes, the filter bar, the detail view, the help screen and the kill
+// dialog — routes messages and keys to them, and keeps what they share: the query, the
+// source's capabilities, the screen size and styles, and the status line.
 type Model struct {
-	src      source.Source
 	connect  func(ctx context.Context) (source.Source, error)
 	target   string
 	owned    *owned        // what connect opened, closed by Run
@@ -108,117 +106,54 @@ type Model struct {
 	detailer source.Detailer // nil: the snapshot's sessions are all there is
 	readonly bool
 	now      func() time.Time
-	// schedule returns a command delivering msg after d; tests replace it to observe delays.
-	schedule func(d time.Duration, msg tea.Msg) tea.Cmd
 
-	interval time.Duration
-	query    source.Query // toggles (sent to the source) and the last valid filter (applied here)
+	// query holds the toggles (sent to the source) and the last valid filter (applied here).
+	query source.Query
 
 	width, height int
 	isDark, mono  bool
 	st            styles
-	keys          keyMap
+	keyHelp       help.Model // draws the keymaps: the footer, the help screen, the dialog
+	keys          mainKeys
+	interrupt     key.Binding // ends the program in every state
 
-	// Refresh loop.
-	connecting bool   // connect is running; no fetch before it ends
-	gen        uint64 // bumped when the query changes; older results are dropped
-	inFlight   bool
-	// pushFilter is set once the source could not send every session (cloud APIs page and
-	// cap): from then on the filter goes to the source too, so that what it sends is what
-	// matches, not an arbitrary first part.
-	pushFilter bool
-	fetchID    uint64    // the fetch in flight; answers to abandoned fetches are ignored
-	fetchedAt  time.Time // when the fetch in flight started
-	tickSeq    uint64
-	failures   int
-	lastErr    error
-	errSince   time.Time // first failure of the current streak
-	nextRetry  time.Time
-
-	latest   *source.Snapshot // newest good snapshot
-	latestAt time.Time
-	shown    *source.Snapshot // what the panes show: latest unless paused
-	shownAt  time.Time
-	paused   bool
-
-	cli       pane[cliRow]
-	sess      pane[sessRow]
-	cliTotal  int // clients before the filter
-	sessTotal int // sessions before the filter
-	activeOps int
-	totalOps  int
-	narrowIP  string          // sessions pane narrowed to this client IP
-	marked    map[string]bool // session IDs marked for kill
-	focus     focusPane
-	maximised bool
-	filterIn  lineEdit
-	filtering bool
-	filterErr string
-	// filterErrAt is the byte offset and length of the bad text; offset -1 when unknown.
-	filterErrAt [2]int
-	overlay     overlay
-	detail      scroller
-	detailRow   *sessRow
-	detailAt    time.Time
-	detailSeq   uint64 // the newest Detail request; older answers are dropped
-	detailNote  string // what the detail view says about the whole document ("" = it is shown)
-	// detailListed: the session in the detail view is still among the rows.
-	detailListed bool
-	// goneHidden: the followed session is still in the data but filtered out.
-	goneHidden bool
-	help       scroller
-	confirm    []source.Session
-	killing    bool
-	status     string
-	statusBad  bool
-	statusAt   time.Time
+	loop    refresher
+	panes   panes
+	filter  filterBar
+	overlay overlay
+	detail  detailView
+	help    helpScreen
+	confirm killDialog
+	status  statusLine
 }
 
 // New returns the model for opts; defaults fill what opts leave out.
 func New(opts Options) *Model {
 	m := &Model{
-		src:      opts.Source,
-		connect:  opts.Connect,
-		target:   opts.Target,
-		owned:    &owned{},
-		quit:     make(chan struct{}),
-		readonly: opts.Readonly,
-		now:      opts.Now,
-		interval: clampInterval(opts.Interval),
-		query:    opts.Query,
-		isDark:   true,
-		keys:     defaultKeyMap(),
-		marked:   map[string]bool{},
-		focus:    focusSessions,
-		schedule: func(d time.Duration, msg tea.Msg) tea.Cmd {
-			return tea.Tick(d, func(time.Time) tea.Msg { return msg })
-		},
+		connect:   opts.Connect,
+		target:    opts.Target,
+		owned:     &owned{},
+		quit:      make(chan struct{}),
+		readonly:  opts.Readonly,
+		now:       opts.Now,
+		query:     opts.Query,
+		isDark:    true,
+		keys:      newMainKeys(opts.Readonly),
+		interrupt: newBinding("ctrl+c", "quit", "ctrl+c"),
+		panes:     newPanes(),
+		detail:    newDetailView(opts.Readonly),
+		help:      newHelpScreen(),
+		confirm:   newKillDialog(),
 	}
 	if m.now == nil {
 		m.now = time.Now
 	}
-	if k, ok := opts.Source.(source.Killer); ok && !opts.Readonly && opts.Connect == nil {
-		m.killer = k
-	}
+	src := opts.Source
 	if opts.Connect != nil {
-		m.src = nil
+		src = nil // Connect opens it
 	}
-	m.detailer, _ = opts.Source.(source.Detailer)
-	if opts.Readonly {
-		m.keys.Kill.SetEnabled(false)
-		m.keys.Mark.SetEnabled(false)
-	}
-	m.st = newStyles(m.isDark, m.mono)
-	m.sess = pane[sessRow]{
-		cols: sessionColumns(), sortKey: "running", desc: true, tie: compareID,
-		id: func(r *sessRow) string { return r.s.ID },
-	}
-	m.cli = pane[cliRow]{
-		cols: clientColumns(), sortKey: "conns", desc: true,
-		tie: func(a, b *cliRow) int { return naturalCompare(a.c.IP, b.c.IP) },
-		id:  func(r *cliRow) string { return r.c.IP },
-	}
-	m.filterIn = lineEdit{prompt: "/ ", limit: 512}
+	m.loop = newRefresher(src, opts.Interval, m.now, m.quit)
+	m.useSource(src)
 	if f := opts.Query.Filter; f.Text != "" && len(f.Terms) == 0 {
 		pf, err := parseFilter(f.Text)
 		if err != nil {
@@ -227,317 +162,168 @@ func New(opts Options) *Model {
 		}
 		m.query.Filter = pf
 	}
-	m.filterIn.SetValue(m.query.Filter.Text)
+	m.filter = newFilterBar(m.query.Filter.Text)
+	m.setStyles()
+	m.syncKeys()
 	return m
 }
 
-func clampInterval(d time.Duration) time.Duration {
-	if d <= 0 {
-		return defaultInterval
+// useSource takes src's optional capabilities: kill (unless read-only) and whole-session reads.
+func (m *Model) useSource(src source.Source) {
+	m.killer, m.detailer = nil, nil
+	if k, ok := src.(source.Killer); ok && !m.readonly {
+		m.killer = k
 	}
-	return max(minInterval, min(d, maxInterval))
+	m.detailer, _ = src.(source.Detailer)
+}
+
+func (m *Model) setStyles() {
+	m.st = newStyles(m.isDark, m.mono)
+	m.keyHelp = newKeyHelp(&m.st)
+	m.buildHelp()
 }
 
 // Init connects or starts the first fetch, asks for the background colour and starts the
 // header clock.
 func (m *Model) Init() tea.Cmd {
-	first := m.fetch
+	var first tea.Cmd
 	if m.connect != nil {
-		first = m.connectCmd
+		first = m.connectCmd()
+	} else {
+		first = m.loop.fetch(m.query)
 	}
-	return tea.Batch(first(), tea.RequestBackgroundColor, m.schedule(time.Second, clockMsg{}))
+	return tea.Batch(first, tea.RequestBackgroundColor, m.loop.schedule(time.Second, clockMsg{}))
 }
 
 // Update applies one message.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	cmd := m.update(msg)
+	m.syncKeys()
+	return m, cmd
+}
+
+func (m *Model) update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height
-		m.rewrap()
+		m.buildHelp()
 		m.fixScroll()
-		return m, nil
 	case tea.BackgroundColorMsg:
 		m.isDark = msg.IsDark()
-		m.st = newStyles(m.isDark, m.mono)
-		return m, nil
+		m.setStyles()
 	case tea.ColorProfileMsg:
 		m.mono = msg.Profile <= colorprofile.ASCII
-		m.st = newStyles(m.isDark, m.mono)
-		return m, nil
+		m.setStyles()
 	case connectedMsg:
-		return m, m.onConnected(msg)
+		return m.onConnected(msg)
 	case snapshotMsg:
-		return m, m.onSnapshot(msg)
+		return m.onSnapshot(msg)
 	case tickMsg:
-		if msg.seq != m.tickSeq || m.inFlight {
-			return m, nil
-		}
-		return m, m.fetch()
+		return m.loop.onTick(msg, m.query)
 	case clockMsg:
-		return m, tea.Batch(m.abandonHungFetch(), m.schedule(time.Second, clockMsg{}))
+		var cmd tea.Cmd
+		if failed, ok := m.loop.hung(); ok {
+			cmd = m.onSnapshot(failed)
+		}
+		return tea.Batch(cmd, m.loop.schedule(time.Second, clockMsg{}))
 	case killDoneMsg:
-		return m, m.onKillDone(msg)
+		return m.onKillDone(msg)
 	case detailMsg:
-		return m, m.onDetail(msg)
+		return m.onDetail(msg)
 	case tea.KeyPressMsg:
-		return m, m.onKey(msg)
+		return m.onKey(msg)
 	case tea.MouseClickMsg:
-		return m, m.onClick(msg.Mouse())
+		m.onClick(msg.Mouse())
 	case tea.MouseWheelMsg:
-		m.onWheel(msg.Mouse())
-		return m, nil
-	}
-	if m.filtering && m.filterIn.update(msg) { // paste
-		return m, m.onFilterEdited()
-	}
-	return m, nil
-}
-
-// fetch starts one snapshot request. It is the only place that sets inFlight, so at most one
-// request is ever outstanding; it also invalidates any armed tick.
-func (m *Model) fetch() tea.Cmd {
-	if m.connecting {
-		return nil // the first fetch starts when the connect ends, with the query as it is then
-	}
-	m.inFlight = true
-	m.tickSeq++
-	m.fetchID++
-	m.fetchedAt = m.now()
-	src, q, gen, id, quit := m.src, m.query, m.gen, m.fetchID, m.quit
-	// The filter is applied here, not pushed down: the panes need the unfiltered count for
-	// "N of M", and a filter edit then needs no round trip. Only a source that cannot send
-	// everything gets it (pushFilter); the filter is still applied here to what it sends.
-	if !m.pushFilter {
-		q.Filter = source.Filter{}
-	}
-	// The panes show only the sessions' fields; the detail view reads a session whole.
-	q.Lean = m.detailer != nil
-	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(context.Background(), fetchTimeout)
-		defer cancel()
-		ctx, stop := withQuit(ctx, quit)
-		defer stop()
-		snap, err := snapshotOf(ctx, src, q)
-		return snapshotMsg{id: id, gen: gen, snap: snap, err: err}
-	}
-}
-
-// abandonHungFetch gives up on a fetch that outlived its timeout by a wide margin (a source
-// that ignores its context): it counts as a failure and the loop goes on.
-func (m *Model) abandonHungFetch() tea.Cmd {
-	if !m.inFlight || m.now().Sub(m.fetchedAt) < fetchTimeout+hungGrace {
-		return nil
-	}
-	m.fetchID++ // its answer, should it come, is ignored
-	return m.onSnapshot(snapshotMsg{id: m.fetchID, gen: m.gen,
-		err: fmt.Errorf("the source did not answer within %s; check the network and the server", fetchTimeout)})
-}
-
-// snapshotOf calls the source and turns its misbehaviour (nil result, panic) into errors.
-func snapshotOf(ctx context.Context, src source.Source, q source.Query) (snap *source.Snapshot, err error) {
-	if src == nil {
-		return nil, errors.New("no source configured")
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			snap, err = nil, fmt.Errorf("source failed: %v", r)
+		m.onWheel(msg)
+	default:
+		if m.filter.paste(msg) {
+			return m.onFilterEdited()
 		}
-	}()
-	snap, err = src.Snapshot(ctx, q)
-	if err == nil && snap == nil {
-		err = errors.New("source returned no snapshot")
 	}
-	return snap, err
+	return nil
 }
 
-// arm schedules the next fetch after d; any earlier armed tick is ignored when it fires.
-func (m *Model) arm(d time.Duration) tea.Cmd {
-	m.tickSeq++
-	return m.schedule(d, tickMsg{seq: m.tickSeq})
+// syncKeys tells the keymaps what their footers depend on.
+func (m *Model) syncKeys() {
+	m.keys.sync(m.panes.focus, m.panes.paused, m.canKill(), len(m.panes.marked))
+	m.detail.keys.canKill = m.canKill()
 }
 
-// backoff is the delay before retry number n (1-based): the interval doubled per failure,
-// capped at maxBackoff.
-func backoff(interval time.Duration, n int) time.Duration {
-	return source.Backoff{Base: interval, Max: maxBackoff}.Delay(n - 1)
+func (m *Model) canKill() bool { return !m.readonly && m.killer != nil }
+
+// buildHelp lays the help screen out for the width, from every state's keymap.
+func (m *Model) buildHelp() {
+	states := []groupedHelp{m.filter.keys, m.detail.keys}
+	if !m.readonly {
+		states = append(states, m.confirm.keys)
+	}
+	m.help.build(m.keyHelp, m.width, m.readonly, m.keys, append(states, m.help.keys)...)
 }
 
+// onSnapshot shows a new snapshot (unless paused) and keeps the loop going.
 func (m *Model) onSnapshot(msg snapshotMsg) tea.Cmd {
-	if msg.id != m.fetchID || !m.inFlight {
-		return nil // an abandoned fetch
-	}
-	m.inFlight = false
-	if msg.gen != m.gen {
-		// Asked under settings that have changed since: drop it and ask again now.
-		return m.fetch()
-	}
-	now := m.now()
-	if msg.err != nil {
-		if m.lastErr == nil {
-			m.errSince = now
+	res, cmd := m.loop.onSnapshot(msg, m.query)
+	switch res {
+	case answerFailed:
+		m.fixScroll() // the header has grown an error line
+	case answerGood, answerCapped:
+		if !m.panes.paused {
+			m.show(m.loop.latest, m.loop.latestAt)
 		}
-		m.failures++
-		m.lastErr = msg.err
-		d := backoff(m.interval, m.failures)
-		m.nextRetry = now.Add(d)
-		m.fixScroll()
-		return m.arm(d)
-	}
-	m.failures, m.lastErr = 0, nil
-	m.latest, m.latestAt = msg.snap, now
-	if !m.paused {
-		m.show(msg.snap, now)
-	}
-	if msg.snap.TotalSessions > len(msg.snap.Sessions) && !m.pushFilter {
-		m.pushFilter = true
-		if !m.query.Filter.Empty() {
-			return m.queryChanged() // this answer was not filtered by the source: ask again
+		if res == answerCapped {
+			return m.queryChanged()
 		}
 	}
-	return m.arm(m.interval)
+	return cmd
 }
 
-// show makes snap the data on screen: rows are rebuilt, filtered and sorted here so that View
-// only has to draw.
+// show puts snap on the panes.
 func (m *Model) show(snap *source.Snapshot, at time.Time) {
-	m.shown, m.shownAt = snap, at
-	sd := make([]sessRow, len(snap.Sessions))
-	for i := range snap.Sessions {
-		sd[i] = newSessRow(&snap.Sessions[i])
-	}
-	cd := make([]cliRow, len(snap.Clients))
-	for i := range snap.Clients {
-		cd[i] = newCliRow(&snap.Clients[i])
-	}
-	m.sess.setData(sd)
-	m.cli.setData(cd)
-	m.refilter(false)
-	if len(m.marked) > 0 { // marks follow IDs; drop those that have left
-		live := make(map[string]bool, len(m.marked))
-		for i := range sd {
-			if id := sd[i].s.ID; m.marked[id] {
-				live[id] = true
-			}
-		}
-		m.marked = live
-	}
+	m.panes.show(snap, at, m.query)
+	m.rowsChanged()
 }
 
-// refilter recomputes both panes' rows from the data on screen and the current settings;
-// byUser says the user changed the settings (rather than new data arriving).
-func (m *Model) refilter(byUser bool) {
-	f := m.query.Filter
-	m.cliTotal = 0
-	m.cli.filter(func(r *cliRow) bool {
-		if r.c.Internal && !m.query.System {
-			return false
-		}
-		m.cliTotal++
-		return matchClient(f, r.c)
-	}, byUser)
-	m.refilterSessions(byUser)
+// refilter re-derives the panes' rows after the user changed what is shown.
+func (m *Model) refilter() {
+	m.panes.refilter(m.query, true)
+	m.rowsChanged()
 }
 
-func (m *Model) refilterSessions(byUser bool) {
-	f := m.query.Filter
-	m.sessTotal, m.totalOps, m.activeOps = 0, 0, 0
-	m.sess.filter(func(r *sessRow) bool {
-		if !m.wantType(r.s) {
-			return false
-		}
-		if t := r.s.Type; t == source.TypeOp || t == "" { // the header counts what the toggles show
-			m.totalOps++
-			if r.s.Active {
-				m.activeOps++
-			}
-		}
-		if m.narrowIP != "" && r.clientIP != m.narrowIP {
-			return false
-		}
-		m.sessTotal++
-		return matchSession(f, r.s)
-	}, byUser)
-	m.goneHidden = m.sess.gone && m.sess.selID != "" && m.inData(m.sess.selID)
-	if m.detailRow != nil {
-		m.detailListed = m.listed(m.detailRow.s.ID)
+// rowsChanged follows a change of the panes' rows: the detail view says whether its session
+// is still listed, and the selections stay in their windows.
+func (m *Model) rowsChanged() {
+	if m.detail.row != nil {
+		m.detail.listed = m.panes.listed(m.detail.row.s.ID)
 	}
 	m.fixScroll()
 }
 
-// inData reports whether id is in the snapshot on screen, filtered or not.
-func (m *Model) inData(id string) bool {
-	for i := range m.sess.data {
-		if m.sess.data[i].s.ID == id {
-			return true
-		}
-	}
-	return false
-}
-
-// listed reports whether id is among the rows on screen.
-func (m *Model) listed(id string) bool {
-	for _, i := range m.sess.rows {
-		if m.sess.data[i].s.ID == id {
-			return true
-		}
-	}
-	return false
-}
-
-// wantType applies the idle and system toggles locally: sources may return a superset.
-func (m *Model) wantType(s *source.Session) bool { return m.query.Shows(s) }
-
 // queryChanged applies a new query: rows are re-derived from the data at hand at once, and a
 // fetch under a new generation replaces it (an in-flight one is dropped when it lands).
 func (m *Model) queryChanged() tea.Cmd {
-	m.gen++
-	m.refilter(true)
-	if m.inFlight {
-		return nil
-	}
-	return m.fetch()
+	cmd := m.loop.queryChanged(m.query)
+	m.refilter()
+	return cmd
 }
 
-func (m *Model) setStatus(s string, bad bool) {
-	m.status, m.statusBad, m.statusAt = s, bad, m.now()
-}
+func (m *Model) setStatus(s string, bad bool) { m.status.set(s, bad, m.now()) }
 
-// fixScroll keeps each pane's selection inside its window.
+// fixScroll fits each part to its place on the screen: the panes' selections stay inside
+// their windows, the texts get the body's size.
 func (m *Model) fixScroll() {
 	l := m.layout()
-	m.cli.scrollTo(l.cliH - 2)
-	m.sess.scrollTo(l.sessH - 2)
-	m.detail.clamp(l.bodyH - 1)
-	m.help.clamp(l.bodyH - 1)
+	m.panes.cli.scrollTo(l.cliH - 2)
+	m.panes.sess.scrollTo(l.sessH - 2)
+	m.detail.text.setSize(m.width, l.bodyH-1)
+	m.help.text.setSize(m.width, l.bodyH-1)
 }
 
 // setInterval changes the refresh interval; a waiting tick is re-armed with it.
 func (m *Model) setInterval(d time.Duration) tea.Cmd {
-	d = clampInterval(d)
-	if d == m.interval {
-		return nil
+	changed, cmd := m.loop.setInterval(d)
+	if changed {
+		m.setStatus("refreshing every "+intervalString(m.loop.interval), false)
 	}
-	m.interval = d
-	m.setStatus("refreshing every "+intervalString(d), false)
-	if m.inFlight || m.lastErr != nil {
-		return nil // the pending result or retry re-arms with the new interval
-	}
-	return m.arm(d)
-}
-
-func nextInterval(cur time.Duration, dir int) time.Duration {
-	if dir > 0 {
-		for _, s := range intervalSteps {
-			if s > cur {
-				return s
-			}
-		}
-		return maxInterval
-	}
-	for i := len(intervalSteps) - 1; i >= 0; i-- {
-		if intervalSteps[i] < cur {
-			return intervalSteps[i]
-		}
-	}
-	return minInterval
+	return cmd
 }

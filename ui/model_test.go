@@ -24,8 +24,8 @@ func started(t *testing.T, opts Options) (*harness, *fakeKiller) {
 		opts.Source = src
 	}
 	h := newHarness(t, opts)
-	if h.m.shown == nil {
-		t.Fatalf("no snapshot shown after Init; status %q err %v", h.m.status, h.m.lastErr)
+	if h.m.panes.shown == nil {
+		t.Fatalf("no snapshot shown after Init; status %q err %v", h.m.status.text, h.m.loop.lastErr)
 	}
 	return h, src
 }
@@ -49,12 +49,12 @@ func TestQuitKeys(t *testing.T) {
 
 func TestFocusAndZoom(t *testing.T) {
 	h, _ := started(t, Options{})
-	if h.m.focus != focusSessions {
-		t.Fatalf("initial focus = %v, want sessions", h.m.focus)
+	if h.m.panes.focus != focusSessions {
+		t.Fatalf("initial focus = %v, want sessions", h.m.panes.focus)
 	}
 	h.keys("tab")
-	if h.m.focus != focusClients {
-		t.Fatalf("focus after tab = %v, want clients", h.m.focus)
+	if h.m.panes.focus != focusClients {
+		t.Fatalf("focus after tab = %v, want clients", h.m.panes.focus)
 	}
 	h.keys("z")
 	l := h.m.layout()
@@ -96,8 +96,8 @@ func TestSortKeys(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			h, _ := started(t, Options{})
 			h.keys(tc.keys...)
-			if h.m.sess.sortKey != tc.key || h.m.sess.desc != tc.desc {
-				t.Fatalf("sort = %s desc=%v, want %s desc=%v", h.m.sess.sortKey, h.m.sess.desc, tc.key, tc.desc)
+			if h.m.panes.sess.sortKey != tc.key || h.m.panes.sess.desc != tc.desc {
+				t.Fatalf("sort = %s desc=%v, want %s desc=%v", h.m.panes.sess.sortKey, h.m.panes.sess.desc, tc.key, tc.desc)
 			}
 			if got := h.sessionIDs(); !slices.Equal(got, tc.want) {
 				t.Fatalf("order = %v, want %v", got, tc.want)
@@ -106,7 +106,7 @@ func TestSortKeys(t *testing.T) {
 			if tc.desc {
 				arrow = "▼"
 			}
-			col := h.m.sess.cols[h.m.sess.colIndex(tc.key)]
+			col := h.m.panes.sess.cols[h.m.panes.sess.colIndex(tc.key)]
 			if !strings.Contains(screen(h), col.title+arrow) {
 				t.Fatalf("screen has no sort indicator %q", col.title+arrow)
 			}
@@ -120,15 +120,15 @@ func TestSortClientsPane(t *testing.T) {
 		t.Fatalf("clients by conns = %v, want %v (internal hidden, ties by IP)", got, want)
 	}
 	h.keys("tab", "<") // from conns to ip
-	if h.m.cli.sortKey != "ip" {
-		t.Fatalf("clients sort = %s, want ip", h.m.cli.sortKey)
+	if h.m.panes.cli.sortKey != "ip" {
+		t.Fatalf("clients sort = %s, want ip", h.m.panes.cli.sortKey)
 	}
 	h.keys("r")
 	if got, want := h.clientIPs(), []string{"10.20.3.19", "10.20.3.18", "10.20.3.17"}; !slices.Equal(got, want) {
 		t.Fatalf("clients by ip desc = %v, want %v", got, want)
 	}
-	if h.m.sess.sortKey != "running" {
-		t.Fatalf("sorting the clients pane changed the sessions pane's sort to %s", h.m.sess.sortKey)
+	if h.m.panes.sess.sortKey != "running" {
+		t.Fatalf("sorting the clients pane changed the sessions pane's sort to %s", h.m.panes.sess.sortKey)
 	}
 }
 
@@ -136,31 +136,31 @@ func TestSortByClickingHeader(t *testing.T) {
 	h, _ := started(t, Options{})
 	l := h.m.layout()
 	var nsX int
-	for _, v := range h.m.sess.layout(h.m.width) {
-		if h.m.sess.cols[v.col].key == "ns" {
+	for _, v := range h.m.panes.sess.layout(h.m.width) {
+		if h.m.panes.sess.cols[v.col].key == "ns" {
 			nsX = v.x + 1
 		}
 	}
 	click := tea.MouseClickMsg{X: nsX, Y: l.sessY + 1, Button: tea.MouseLeft}
 	h.send(click)
-	if h.m.sess.sortKey != "ns" || h.m.sess.desc {
-		t.Fatalf("after click: sort %s desc=%v, want ns ascending", h.m.sess.sortKey, h.m.sess.desc)
+	if h.m.panes.sess.sortKey != "ns" || h.m.panes.sess.desc {
+		t.Fatalf("after click: sort %s desc=%v, want ns ascending", h.m.panes.sess.sortKey, h.m.panes.sess.desc)
 	}
 	h.send(click)
-	if !h.m.sess.desc {
+	if !h.m.panes.sess.desc {
 		t.Fatal("a second click on the same header should reverse the sort")
 	}
 	// A click on a row selects it and focuses its pane.
 	h.send(tea.MouseClickMsg{X: 5, Y: l.cliY + 3, Button: tea.MouseLeft})
-	if h.m.focus != focusClients || h.m.cli.cursor != 1 {
-		t.Fatalf("click on the second client row: focus %v cursor %d", h.m.focus, h.m.cli.cursor)
+	if h.m.panes.focus != focusClients || h.m.panes.cli.cursor != 1 {
+		t.Fatalf("click on the second client row: focus %v cursor %d", h.m.panes.focus, h.m.panes.cli.cursor)
 	}
 }
 
 func TestFilterBar(t *testing.T) {
 	h, src := started(t, Options{})
 	h.keys("/")
-	if !h.m.filtering {
+	if !h.m.filter.open {
 		t.Fatal("/ should open the filter bar")
 	}
 	h.typeText("op:query")
@@ -178,7 +178,7 @@ func TestFilterBar(t *testing.T) {
 	// An invalid term keeps the last valid filter and says why (pasted, so that no valid
 	// prefix of it is typed first).
 	h.send(tea.PasteMsg{Content: " /[/"})
-	if h.m.filterErr == "" {
+	if h.m.filter.err == "" {
 		t.Fatal("invalid regex: no inline error")
 	}
 	if h.m.query.Filter.Text != "op:query" {
@@ -193,12 +193,12 @@ func TestFilterBar(t *testing.T) {
 	for range 4 {
 		h.keys("backspace")
 	}
-	if h.m.filterErr != "" {
-		t.Fatalf("error should clear once the text is valid again: %q", h.m.filterErr)
+	if h.m.filter.err != "" {
+		t.Fatalf("error should clear once the text is valid again: %q", h.m.filter.err)
 	}
 	h.keys("enter")
-	if h.m.filtering || h.m.query.Filter.Text != "op:query" {
-		t.Fatalf("enter keeps the filter and closes the bar: filtering=%v filter=%q", h.m.filtering, h.m.query.Filter.Text)
+	if h.m.filter.open || h.m.query.Filter.Text != "op:query" {
+		t.Fatalf("enter keeps the filter and closes the bar: filtering=%v filter=%q", h.m.filter.open, h.m.query.Filter.Text)
 	}
 	if s := screen(h); !strings.Contains(s, "filter op:query") {
 		t.Fatalf("active filter not shown in the pane title:\n%s", s)
@@ -263,10 +263,10 @@ func TestToggles(t *testing.T) {
 func TestEnterOnClientNarrowsSessions(t *testing.T) {
 	h, _ := started(t, Options{})
 	h.keys("tab", "down", "enter") // second client by conns: 10.20.3.18
-	if h.m.narrowIP != "10.20.3.18" {
-		t.Fatalf("narrowed to %q", h.m.narrowIP)
+	if h.m.panes.narrowIP != "10.20.3.18" {
+		t.Fatalf("narrowed to %q", h.m.panes.narrowIP)
 	}
-	if h.m.focus != focusSessions {
+	if h.m.panes.focus != focusSessions {
 		t.Fatal("enter on a client should move to the sessions pane")
 	}
 	if got := h.sessionIDs(); !slices.Equal(got, []string{"103", "105"}) {
@@ -276,8 +276,8 @@ func TestEnterOnClientNarrowsSessions(t *testing.T) {
 		t.Fatal("the narrowing is not shown")
 	}
 	h.keys("esc")
-	if h.m.narrowIP != "" || len(h.sessionIDs()) != 5 {
-		t.Fatalf("esc removes the narrowing: %q %v", h.m.narrowIP, h.sessionIDs())
+	if h.m.panes.narrowIP != "" || len(h.sessionIDs()) != 5 {
+		t.Fatalf("esc removes the narrowing: %q %v", h.m.panes.narrowIP, h.sessionIDs())
 	}
 }
 
@@ -288,7 +288,7 @@ func TestPause(t *testing.T) {
 	src.set(next)
 	h.keys("p")
 	h.fireTick()
-	if h.m.latest != next {
+	if h.m.loop.latest != next {
 		t.Fatal("data must keep arriving while paused")
 	}
 	if !slices.Contains(h.sessionIDs(), "101") {
@@ -312,19 +312,19 @@ func TestSelectionFollowsID(t *testing.T) {
 	next.Sessions = append(next.Sessions, sess("99", "query", "shop.orders", 300*time.Second, "10.20.3.17:1"))
 	src.set(next)
 	h.fireTick()
-	r := h.m.sess.selected()
+	r := h.m.panes.sess.selected()
 	if r == nil || r.s.ID != "105" {
 		t.Fatalf("selection should stay on 105, got %+v", r)
 	}
-	if h.m.sess.cursor != 1 {
-		t.Fatalf("105 is now the second row; cursor %d", h.m.sess.cursor)
+	if h.m.panes.sess.cursor != 1 {
+		t.Fatalf("105 is now the second row; cursor %d", h.m.panes.sess.cursor)
 	}
 	// 105 ends: nothing is selected and the screen says so.
 	gone := smallSnapshot()
 	gone.Sessions = slices.DeleteFunc(gone.Sessions, func(s source.Session) bool { return s.ID == "105" })
 	src.set(gone)
 	h.fireTick()
-	if r := h.m.sess.selected(); r != nil {
+	if r := h.m.panes.sess.selected(); r != nil {
 		t.Fatalf("a gone session must not silently select another row, selected %s", r.s.ID)
 	}
 	if s := screen(h); !strings.Contains(s, "selected session 105 has ended") {
@@ -337,7 +337,7 @@ func TestSelectionFollowsID(t *testing.T) {
 	}
 	// Moving picks a row again.
 	h.keys("down")
-	if h.m.sess.selected() == nil {
+	if h.m.panes.sess.selected() == nil {
 		t.Fatal("a move should select a row again")
 	}
 }
@@ -347,14 +347,14 @@ func TestSelectionFollowsID(t *testing.T) {
 func TestAutoSelectionMovesOn(t *testing.T) {
 	h, src := started(t, Options{})
 	first := h.sessionIDs()[0]
-	if r := h.m.sess.selected(); r == nil || r.s.ID != first {
+	if r := h.m.panes.sess.selected(); r == nil || r.s.ID != first {
 		t.Fatalf("the first row should be selected at start, got %+v", r)
 	}
 	next := smallSnapshot()
 	next.Sessions = slices.DeleteFunc(next.Sessions, func(s source.Session) bool { return s.ID == first })
 	src.set(next)
 	h.fireTick()
-	r := h.m.sess.selected()
+	r := h.m.panes.sess.selected()
 	if r == nil || r.s.ID == first {
 		t.Fatalf("the selection should move on to a live row, got %+v", r)
 	}
@@ -387,8 +387,8 @@ func TestKill(t *testing.T) {
 		if src.killed[0][0].Client != "10.20.3.18:40001" {
 			t.Fatal("the killer must receive the session as last seen")
 		}
-		if !strings.Contains(h.m.status, "103 killed") {
-			t.Fatalf("status %q", h.m.status)
+		if !strings.Contains(h.m.status.text, "103 killed") {
+			t.Fatalf("status %q", h.m.status.text)
 		}
 	})
 	t.Run("cancel", func(t *testing.T) {
@@ -408,8 +408,8 @@ func TestKill(t *testing.T) {
 		h.keys("space") // marks 101 and moves down
 		h.selectSession("104")
 		h.keys("space", "k")
-		if len(h.m.confirm) != 2 {
-			t.Fatalf("dialog lists %d sessions, want 2", len(h.m.confirm))
+		if len(h.m.confirm.targets) != 2 {
+			t.Fatalf("dialog lists %d sessions, want 2", len(h.m.confirm.targets))
 		}
 		if !strings.Contains(screen(h), "Kill 2 operations?") {
 			t.Fatal("dialog title")
@@ -423,7 +423,7 @@ func TestKill(t *testing.T) {
 		if !slices.Equal(ids, []string{"101", "104"}) {
 			t.Fatalf("killed %v, want 101 and 104", ids)
 		}
-		if len(h.m.marked) != 0 {
+		if len(h.m.panes.marked) != 0 {
 			t.Fatal("marks should clear after the kill")
 		}
 	})
@@ -431,22 +431,22 @@ func TestKill(t *testing.T) {
 		h, src := started(t, Options{})
 		src.outcome = source.KillRefused
 		h.keys("k", "y")
-		if !h.m.statusBad || !strings.Contains(h.m.status, "refused") || !strings.Contains(h.m.status, "another operation") {
-			t.Fatalf("status %q bad=%v", h.m.status, h.m.statusBad)
+		if !h.m.status.bad || !strings.Contains(h.m.status.text, "refused") || !strings.Contains(h.m.status.text, "another operation") {
+			t.Fatalf("status %q bad=%v", h.m.status.text, h.m.status.bad)
 		}
 	})
 	t.Run("readonly", func(t *testing.T) {
 		h, src := started(t, Options{Readonly: true})
 		h.keys("space")
-		if len(h.m.marked) != 0 || !strings.Contains(h.m.status, "read-only") {
-			t.Fatalf("space in read-only mode marks nothing and says why: marked %v, status %q", h.m.marked, h.m.status)
+		if len(h.m.panes.marked) != 0 || !strings.Contains(h.m.status.text, "read-only") {
+			t.Fatalf("space in read-only mode marks nothing and says why: marked %v, status %q", h.m.panes.marked, h.m.status.text)
 		}
 		h.keys("k")
-		if h.m.overlay == overlayConfirm || len(src.killed) != 0 || len(h.m.marked) != 0 {
+		if h.m.overlay == overlayConfirm || len(src.killed) != 0 || len(h.m.panes.marked) != 0 {
 			t.Fatal("read-only mode must not mark or kill")
 		}
-		if !strings.Contains(h.m.status, "read-only") {
-			t.Fatalf("status %q", h.m.status)
+		if !strings.Contains(h.m.status.text, "read-only") {
+			t.Fatalf("status %q", h.m.status.text)
 		}
 		if s := screen(h); strings.Contains(s, "k kill") {
 			t.Fatalf("footer offers kill in read-only mode:\n%s", s)
@@ -462,15 +462,15 @@ func TestKill(t *testing.T) {
 		src.set(smallSnapshot())
 		h := newHarness(t, Options{Source: src})
 		h.keys("k")
-		if h.m.overlay == overlayConfirm || !strings.Contains(h.m.status, "not supported by the mongodb source") {
-			t.Fatalf("overlay %v status %q", h.m.overlay, h.m.status)
+		if h.m.overlay == overlayConfirm || !strings.Contains(h.m.status.text, "not supported by the mongodb source") {
+			t.Fatalf("overlay %v status %q", h.m.overlay, h.m.status.text)
 		}
 	})
 }
 
 func TestStaleOnErrorAndBackoff(t *testing.T) {
 	h, src := started(t, Options{})
-	good := h.m.shown
+	good := h.m.panes.shown
 	src.fail(errors.New("source/mongodb: connection refused; is the server up?"))
 	var delays []time.Duration
 	for range 6 {
@@ -483,7 +483,7 @@ func TestStaleOnErrorAndBackoff(t *testing.T) {
 	if !slices.Equal(delays, want) {
 		t.Fatalf("retry delays %v, want %v", delays, want)
 	}
-	if h.m.shown != good {
+	if h.m.panes.shown != good {
 		t.Fatal("the last good snapshot must stay on screen")
 	}
 	s := screen(h)
@@ -495,7 +495,7 @@ func TestStaleOnErrorAndBackoff(t *testing.T) {
 	// Recovery is automatic.
 	src.set(smallSnapshot())
 	h.fireTick()
-	if h.m.lastErr != nil || strings.Contains(screen(h), "STALE") {
+	if h.m.loop.lastErr != nil || strings.Contains(screen(h), "STALE") {
 		t.Fatal("a good snapshot should clear the stale state")
 	}
 	if tk, _ := h.lastTick(); tk.d != 2*time.Second {
@@ -521,23 +521,23 @@ func TestGenerationDropsStaleResults(t *testing.T) {
 	src.set(old)
 	h.hold()
 	h.fireTick() // fetch in flight under generation 0
-	if !h.m.inFlight {
+	if !h.m.loop.inFlight {
 		t.Fatal("fetch not in flight")
 	}
 	src.set(withIdle)
 	h.keys("i") // the query changes while the fetch is out
-	if h.m.gen != 1 {
-		t.Fatalf("gen = %d, want 1", h.m.gen)
+	if h.m.loop.gen != 1 {
+		t.Fatalf("gen = %d, want 1", h.m.loop.gen)
 	}
 	nq := len(src.queries)
 	h.release() // the old result lands: dropped, and a new fetch goes out at once
-	if h.m.shown == old {
+	if h.m.panes.shown == old {
 		t.Fatal("a result from before the toggle was shown")
 	}
 	if len(src.queries) != nq+1 || !src.queries[nq].IdleConnections {
 		t.Fatalf("expected one new fetch with idle connections, queries %+v", src.queries[nq:])
 	}
-	if h.m.shown != withIdle {
+	if h.m.panes.shown != withIdle {
 		t.Fatal("the new generation's result should be shown")
 	}
 }
@@ -552,8 +552,8 @@ func TestSelfPacing(t *testing.T) {
 	if got := len(src.queries) - n; got != 1 {
 		t.Fatalf("%d fetches in flight, want 1", got)
 	}
-	if !strings.Contains(h.m.status, "already in progress") {
-		t.Fatalf("status %q", h.m.status)
+	if !strings.Contains(h.m.status.text, "already in progress") {
+		t.Fatalf("status %q", h.m.status.text)
 	}
 	armed := len(h.timers)
 	h.release()
@@ -569,26 +569,26 @@ func TestSelfPacing(t *testing.T) {
 func TestIntervalKeys(t *testing.T) {
 	h, _ := started(t, Options{Interval: 2 * time.Second})
 	h.keys("+")
-	if h.m.interval != time.Second {
-		t.Fatalf("+ gives %v, want 1s", h.m.interval)
+	if h.m.loop.interval != time.Second {
+		t.Fatalf("+ gives %v, want 1s", h.m.loop.interval)
 	}
 	if tk, _ := h.lastTick(); tk.d != time.Second {
 		t.Fatalf("the waiting tick is re-armed with the new interval, got %v", tk.d)
 	}
 	h.keys("+", "+", "+")
-	if h.m.interval != minInterval {
-		t.Fatalf("clamped at %v, got %v", minInterval, h.m.interval)
+	if h.m.loop.interval != minInterval {
+		t.Fatalf("clamped at %v, got %v", minInterval, h.m.loop.interval)
 	}
 	for range 12 {
 		h.keys("-")
 	}
-	if h.m.interval != maxInterval {
-		t.Fatalf("clamped at %v, got %v", maxInterval, h.m.interval)
+	if h.m.loop.interval != maxInterval {
+		t.Fatalf("clamped at %v, got %v", maxInterval, h.m.loop.interval)
 	}
 	if !strings.Contains(screen(h), "every 60s") {
 		t.Fatal("interval not shown in the header")
 	}
-	if New(Options{Interval: time.Millisecond}).interval != minInterval || New(Options{}).interval != defaultInterval {
+	if New(Options{Interval: time.Millisecond}).loop.interval != minInterval || New(Options{}).loop.interval != defaultInterval {
 		t.Fatal("Options.Interval is not clamped/defaulted")
 	}
 }
@@ -669,7 +669,7 @@ func TestResizeKeepsSelectionVisible(t *testing.T) {
 	h.keys("G")
 	h.send(tea.WindowSizeMsg{Width: 80, Height: 24})
 	l := h.m.layout()
-	p := &h.m.sess
+	p := &h.m.panes.sess
 	if p.cursor < p.offset || p.cursor >= p.offset+l.sessH-2 {
 		t.Fatalf("cursor %d outside the window [%d,%d)", p.cursor, p.offset, p.offset+l.sessH-2)
 	}
@@ -729,15 +729,15 @@ func TestHungFetchIsAbandoned(t *testing.T) {
 	h.fireTick() // this fetch never answers in time
 	h.clock.advance(fetchTimeout + hungGrace - time.Second)
 	h.send(clockMsg{})
-	if h.m.lastErr != nil || len(src.queries) != n+1 {
+	if h.m.loop.lastErr != nil || len(src.queries) != n+1 {
 		t.Fatal("a fetch within its timeout must not be abandoned")
 	}
 	h.clock.advance(2 * time.Second)
 	h.send(clockMsg{})
-	if h.m.lastErr == nil || !strings.Contains(h.m.lastErr.Error(), "did not answer") {
-		t.Fatalf("a hung fetch should count as a failure, lastErr %v", h.m.lastErr)
+	if h.m.loop.lastErr == nil || !strings.Contains(h.m.loop.lastErr.Error(), "did not answer") {
+		t.Fatalf("a hung fetch should count as a failure, lastErr %v", h.m.loop.lastErr)
 	}
-	if h.m.inFlight {
+	if h.m.loop.inFlight {
 		t.Fatal("the hung fetch still blocks the loop")
 	}
 	h.fireTick() // the retry, also held
@@ -745,8 +745,8 @@ func TestHungFetchIsAbandoned(t *testing.T) {
 	if got := len(src.queries) - n; got != 2 {
 		t.Fatalf("%d fetches, want 2 (the hung one and one retry)", got)
 	}
-	if h.m.lastErr != nil || h.m.inFlight {
-		t.Fatalf("the retry's answer should recover: err %v inFlight %v", h.m.lastErr, h.m.inFlight)
+	if h.m.loop.lastErr != nil || h.m.loop.inFlight {
+		t.Fatalf("the retry's answer should recover: err %v inFlight %v", h.m.loop.lastErr, h.m.loop.inFlight)
 	}
 }
 
@@ -756,8 +756,8 @@ func TestInitialFilterFromOptions(t *testing.T) {
 		t.Fatalf("the initial filter text is parsed and applied: %v", got)
 	}
 	h, _ = started(t, Options{Query: source.Query{Filter: source.Filter{Text: "ns:/[/"}}})
-	if len(h.sessionIDs()) != 5 || !strings.Contains(h.m.status, "ns:/[/") {
-		t.Fatalf("an invalid initial filter is reported and ignored: %v, status %q", h.sessionIDs(), h.m.status)
+	if len(h.sessionIDs()) != 5 || !strings.Contains(h.m.status.text, "ns:/[/") {
+		t.Fatalf("an invalid initial filter is reported and ignored: %v, status %q", h.sessionIDs(), h.m.status.text)
 	}
 }
 
@@ -776,8 +776,8 @@ func TestLightBackground(t *testing.T) {
 func TestReadonlyDetailSaysWhy(t *testing.T) {
 	h, src := started(t, Options{Readonly: true})
 	h.keys("enter", "k")
-	if h.m.overlay != overlayDetail || len(src.killed) != 0 || !strings.Contains(h.m.status, "read-only") {
-		t.Fatalf("overlay %v killed %v status %q", h.m.overlay, src.killed, h.m.status)
+	if h.m.overlay != overlayDetail || len(src.killed) != 0 || !strings.Contains(h.m.status.text, "read-only") {
+		t.Fatalf("overlay %v killed %v status %q", h.m.overlay, src.killed, h.m.status.text)
 	}
 }
 
@@ -805,7 +805,7 @@ func TestSlowAnswerIsNotLive(t *testing.T) {
 // explained is shown by its kind and hint; any other as it is.
 func TestErrorLineDropsTarget(t *testing.T) {
 	h, src := started(t, Options{})
-	target := h.m.latest.Target
+	target := h.m.loop.latest.Target
 	src.fail(&source.Error{Kind: source.ErrUnreachable, Hint: "connection refused: check host/port",
 		Err: fmt.Errorf("cannot reach %s within 5s: connection refused — check host/port", target)})
 	h.clock.advance(2 * time.Second)
@@ -855,7 +855,7 @@ func TestWideCharactersSizeColumns(t *testing.T) {
 	for _, s := range snap.Sessions {
 		want = max(want, ansi.StringWidth(s.NS))
 	}
-	if got := h.m.sess.contentW[h.m.sess.colIndex("ns")]; got != want {
+	if got := h.m.panes.sess.contentW[h.m.panes.sess.colIndex("ns")]; got != want {
 		t.Fatalf("ns column measured %d cells, want %d", got, want)
 	}
 }
@@ -874,19 +874,19 @@ func TestNotKillableSaidBeforeAsking(t *testing.T) {
 	if h.m.overlay == overlayConfirm {
 		t.Fatal("the dialog opened for a session that cannot be killed")
 	}
-	if !strings.Contains(h.m.status, "not killable: idle sessions cannot be killed") {
-		t.Fatalf("status %q", h.m.status)
+	if !strings.Contains(h.m.status.text, "not killable: idle sessions cannot be killed") {
+		t.Fatalf("status %q", h.m.status.text)
 	}
 	// Marked together with a killable one: only that one is asked for.
 	h.keys("space")
 	other := snap.Sessions[1].ID
 	h.selectSession(other)
 	h.keys("space", "k")
-	if h.m.overlay != overlayConfirm || len(h.m.confirm) != 1 || h.m.confirm[0].ID != other {
-		t.Fatalf("dialog %v with %+v, want only %s", h.m.overlay == overlayConfirm, h.m.confirm, other)
+	if h.m.overlay != overlayConfirm || len(h.m.confirm.targets) != 1 || h.m.confirm.targets[0].ID != other {
+		t.Fatalf("dialog %v with %+v, want only %s", h.m.overlay == overlayConfirm, h.m.confirm.targets, other)
 	}
-	if !strings.Contains(h.m.status, "1 of the marked sessions cannot be killed") {
-		t.Fatalf("status %q", h.m.status)
+	if !strings.Contains(h.m.status.text, "1 of the marked sessions cannot be killed") {
+		t.Fatalf("status %q", h.m.status.text)
 	}
 }
 
@@ -941,21 +941,21 @@ func TestSortReachesHiddenColumns(t *testing.T) {
 	if strings.Contains(screen(h), " USER ") {
 		t.Skip("USER fits at 80 columns; nothing is hidden")
 	}
-	for range len(h.m.sess.cols) {
-		if h.m.sess.sortKey == "user" {
+	for range len(h.m.panes.sess.cols) {
+		if h.m.panes.sess.sortKey == "user" {
 			break
 		}
 		h.keys(">")
 	}
-	if h.m.sess.sortKey != "user" {
-		t.Fatalf("> never reached the user column; sort %q", h.m.sess.sortKey)
+	if h.m.panes.sess.sortKey != "user" {
+		t.Fatalf("> never reached the user column; sort %q", h.m.panes.sess.sortKey)
 	}
 	if s := screen(h); !strings.Contains(s, "sorted by USER▲") {
 		t.Fatalf("the title should name the hidden sort column:\n%s", s)
 	}
 	users := []string{}
-	for _, ri := range h.m.sess.rows {
-		users = append(users, h.m.sess.data[ri].s.User)
+	for _, ri := range h.m.panes.sess.rows {
+		users = append(users, h.m.panes.sess.data[ri].s.User)
 	}
 	if !slices.IsSortedFunc(users, naturalCompare) {
 		t.Fatalf("rows not ordered by user: %v", users)
@@ -1047,7 +1047,7 @@ func TestStaleDetailIsDropped(t *testing.T) {
 		h.send(h.details[i])
 	}
 	s := screen(h)
-	if strings.Contains(s, "one-oh-one") || !strings.Contains(s, "one-oh-three") || h.m.detailRow.s.ID != "103" {
+	if strings.Contains(s, "one-oh-one") || !strings.Contains(s, "one-oh-three") || h.m.detail.row.s.ID != "103" {
 		t.Errorf("detail of 103 shows:\n%s", s)
 	}
 }

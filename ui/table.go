@@ -361,6 +361,24 @@ const gutter = 2
 // columns towards their content width, then towards their max.
 func (p *pane[R]) layout(width int) []visCol {
 	avail := width - gutter
+	idx := p.fitColumns(avail)
+	ws := p.widths(idx, avail)
+	out := make([]visCol, len(idx))
+	x := gutter
+	for k, i := range idx {
+		out[k] = visCol{col: i, x: x, w: ws[k]}
+		x += ws[k] + 1
+	}
+	if len(out) > 0 { // the last column takes any remainder so the row spans the width
+		last := &out[len(out)-1]
+		last.w = max(last.w, width-last.x)
+	}
+	return out
+}
+
+// fitColumns returns the columns shown in avail cells: those with data, the least important
+// dropped until the rest fit at their minimum widths.
+func (p *pane[R]) fitColumns(avail int) []int {
 	idx := make([]int, 0, len(p.cols))
 	for i := range p.cols {
 		if p.cols[i].optional && (p.present == nil || !p.present[i]) {
@@ -384,13 +402,18 @@ func (p *pane[R]) layout(width int) []visCol {
 		}
 		idx = slices.Delete(idx, low, low+1)
 	}
+	return idx
+}
+
+// widths sizes the columns idx in avail cells: each gets its minimum, then the room left
+// grows them up to their content width, most important first, then towards max, evenly.
+func (p *pane[R]) widths(idx []int, avail int) []int {
 	ws := make([]int, len(idx))
 	used := len(idx) - 1
 	for k, i := range idx {
 		ws[k] = max(p.cols[i].min, len(p.cols[i].title)+1) // +1 leaves room for the sort arrow
 		used += ws[k]
 	}
-	// Up to content width, most important columns first; then towards max, evenly.
 	order := make([]int, len(idx))
 	for k := range order {
 		order[k] = k
@@ -420,17 +443,7 @@ func (p *pane[R]) layout(width int) []visCol {
 			}
 		}
 	}
-	out := make([]visCol, len(idx))
-	x := gutter
-	for k, i := range idx {
-		out[k] = visCol{col: i, x: x, w: ws[k]}
-		x += ws[k] + 1
-	}
-	if len(out) > 0 { // the last column takes any remainder so the row spans the width
-		last := &out[len(out)-1]
-		last.w = max(last.w, width-last.x)
-	}
-	return out
+	return ws
 }
 
 // colAt returns the key of the column drawn at x, or "".
@@ -455,7 +468,33 @@ func (p *pane[R]) render(b *strings.Builder, width, height int, focused bool, st
 		return
 	}
 	vis := p.layout(width)
-	// header
+	b.WriteString(st.colHeader.Render(fit(p.headerLine(vis), width, false)))
+	b.WriteByte('\n')
+	rowsH := height - 1
+	off := max(0, min(p.offset, len(p.rows)-rowsH))
+	end := min(len(p.rows), off+rowsH)
+	var line strings.Builder
+	for i := off; i < end; i++ {
+		sel := !p.gone && i == p.cursor
+		line.Reset()
+		p.renderRow(&line, &p.data[p.rows[i]], vis, sel, focused, now, dec)
+		switch {
+		case sel && focused:
+			b.WriteString(st.selected.Render(line.String()))
+		case sel:
+			b.WriteString(st.selectedBlur.Render(line.String()))
+		default:
+			b.WriteString(line.String())
+		}
+		b.WriteByte('\n')
+	}
+	for i := end - off; i < rowsH; i++ {
+		b.WriteByte('\n')
+	}
+}
+
+// headerLine is the column titles, the sort column with its direction.
+func (p *pane[R]) headerLine(vis []visCol) string {
 	var h strings.Builder
 	h.WriteString(strings.Repeat(" ", gutter))
 	for k, v := range vis {
@@ -473,61 +512,43 @@ func (p *pane[R]) render(b *strings.Builder, width, height int, focused bool, st
 		}
 		h.WriteString(fit(title, v.w, c.right))
 	}
-	b.WriteString(st.colHeader.Render(fit(h.String(), width, false)))
-	b.WriteByte('\n')
+	return h.String()
+}
 
-	rowsH := height - 1
-	off := max(0, min(p.offset, len(p.rows)-rowsH))
-	end := min(len(p.rows), off+rowsH)
-	var line strings.Builder
-	for i := off; i < end; i++ {
-		r := &p.data[p.rows[i]]
-		sel := !p.gone && i == p.cursor
-		line.Reset()
-		// The gutter shows the selection (also without colour) and the row's mark; the pane
-		// without the focus shows its selection hollow, so the focus reads without colour too.
-		if sel && focused {
-			line.WriteString("▸")
-		} else if sel {
-			line.WriteString("›")
-		} else {
+// renderRow draws r's cells into line, unstyled but for the decorations of unselected rows.
+func (p *pane[R]) renderRow(line *strings.Builder, r *R, vis []visCol, sel, focused bool, now time.Time, dec rowDecor[R]) {
+	// The gutter shows the selection (also without colour) and the row's mark; the pane
+	// without the focus shows its selection hollow, so the focus reads without colour too.
+	switch {
+	case sel && focused:
+		line.WriteString("▸")
+	case sel:
+		line.WriteString("›")
+	default:
+		line.WriteByte(' ')
+	}
+	g := ""
+	if dec.mark != nil {
+		g = dec.mark(r)
+	}
+	line.WriteString(fit(source.Clean(g), gutter-1, false))
+	for k, v := range vis {
+		c := &p.cols[v.col]
+		if k > 0 {
 			line.WriteByte(' ')
 		}
-		g := ""
-		if dec.mark != nil {
-			g = dec.mark(r)
+		var cell string
+		if c.tail {
+			cell = fitTail(source.Clean(c.text(r, now)), v.w)
+		} else {
+			cell = fit(source.Clean(c.text(r, now)), v.w, c.right)
 		}
-		line.WriteString(fit(source.Clean(g), gutter-1, false))
-		for k, v := range vis {
-			c := &p.cols[v.col]
-			if k > 0 {
-				line.WriteByte(' ')
+		if !sel && dec.cell != nil {
+			if s, ok := dec.cell(r, c.key); ok {
+				cell = s.Render(cell)
 			}
-			var cell string
-			if c.tail {
-				cell = fitTail(source.Clean(c.text(r, now)), v.w)
-			} else {
-				cell = fit(source.Clean(c.text(r, now)), v.w, c.right)
-			}
-			if !sel && dec.cell != nil {
-				if s, ok := dec.cell(r, c.key); ok {
-					cell = s.Render(cell)
-				}
-			}
-			line.WriteString(cell)
 		}
-		switch {
-		case sel && focused:
-			b.WriteString(st.selected.Render(line.String()))
-		case sel:
-			b.WriteString(st.selectedBlur.Render(line.String()))
-		default:
-			b.WriteString(line.String())
-		}
-		b.WriteByte('\n')
-	}
-	for i := end - off; i < rowsH; i++ {
-		b.WriteByte('\n')
+		line.WriteString(cell)
 	}
 }
 

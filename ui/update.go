@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 
@@ -11,93 +10,111 @@ import (
 	"github.com/currentop/currentop/source"
 )
 
+// onKey routes a key to the state that has the keyboard: the filter bar, an overlay, or the
+// panes. Each state matches only against its own keymap.
 func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
-	k := m.keys
-	if msg.String() == "ctrl+c" {
+	if key.Matches(msg, m.interrupt) {
 		return m.quitNow()
 	}
-	if m.filtering {
+	switch {
+	case m.filter.open:
 		return m.onFilterKey(msg)
-	}
-	switch m.overlay {
-	case overlayConfirm:
-		switch {
-		case key.Matches(msg, k.Yes):
-			return m.runKill()
-		case key.Matches(msg, k.No):
-			m.overlay, m.confirm = overlayNone, nil
-			m.setStatus("kill cancelled", false)
-		}
-		return nil
-	case overlayHelp:
-		if key.Matches(msg, k.Help, k.Back, k.Quit) {
+	case m.overlay == overlayConfirm:
+		return m.onConfirmKey(msg)
+	case m.overlay == overlayHelp:
+		if key.Matches(msg, m.help.keys.Close) {
 			m.overlay = overlayNone
-			return nil
+		} else {
+			m.help.text.scroll(m.help.keys.step(msg))
 		}
-		m.scrollKeys(&m.help, msg)
 		return nil
-	case overlayDetail:
-		switch {
-		case key.Matches(msg, k.Back, k.Quit, k.Enter):
-			m.overlay, m.detailRow = overlayNone, nil
-		case key.Matches(msg, k.Copy):
-			return m.copyCommand(m.detailRow)
-		case msg.String() == "k" || msg.String() == "delete": // also when read-only, to say why not
-			if m.detailRow != nil {
-				return m.askKill([]*sessRow{m.detailRow})
-			}
-		case key.Matches(msg, k.Help):
-			m.overlay = overlayHelp
-		default:
-			m.scrollKeys(&m.detail, msg)
+	case m.overlay == overlayDetail:
+		return m.onDetailKey(msg)
+	}
+	return m.onMainKey(msg)
+}
+
+func (m *Model) onConfirmKey(msg tea.KeyPressMsg) tea.Cmd {
+	k := &m.confirm.keys
+	switch {
+	case key.Matches(msg, k.Yes):
+		return m.runKill()
+	case key.Matches(msg, k.No):
+		m.overlay = overlayNone
+		m.confirm.cancel()
+		m.setStatus("kill cancelled", false)
+	}
+	return nil
+}
+
+func (m *Model) onDetailKey(msg tea.KeyPressMsg) tea.Cmd {
+	k := &m.detail.keys
+	switch {
+	case key.Matches(msg, k.Close):
+		m.overlay = overlayNone
+		m.detail.close()
+	case key.Matches(msg, k.Copy):
+		return m.copyCommand(m.detail.row)
+	case key.Matches(msg, k.Kill): // also when kill cannot work, to say why
+		if m.detail.row != nil {
+			m.askKill([]*sessRow{m.detail.row})
 		}
+	case key.Matches(msg, k.Help):
+		m.overlay = overlayHelp
+	default:
+		m.detail.text.scroll(k.step(msg))
+	}
+	return nil
+}
+
+// onMainKey handles the panes' keys.
+func (m *Model) onMainKey(msg tea.KeyPressMsg) tea.Cmd {
+	k := &m.keys
+	if s := k.step(msg); s != stepNone {
+		m.moveSel(s)
 		return nil
 	}
-
 	switch {
 	case key.Matches(msg, k.Quit):
 		return m.quitNow()
 	case key.Matches(msg, k.Help):
 		m.overlay = overlayHelp
-		m.help.off = 0
-	case key.Matches(msg, k.Up):
-		m.moveSel(-1)
-	case key.Matches(msg, k.Down):
-		m.moveSel(1)
-	case key.Matches(msg, k.PageUp):
-		m.moveSel(-m.pageSize())
-	case key.Matches(msg, k.PageDown):
-		m.moveSel(m.pageSize())
-	case key.Matches(msg, k.Home):
-		m.moveSel(-1 << 30)
-	case key.Matches(msg, k.End):
-		m.moveSel(1 << 30)
+		m.help.text.top()
 	case key.Matches(msg, k.Focus, k.FocusBack):
-		m.focus = 1 - m.focus
-		m.fixScroll()
+		m.panes.switchFocus()
 	case key.Matches(msg, k.Zoom):
-		m.maximised = !m.maximised
-		m.fixScroll()
-	case key.Matches(msg, k.SortPrev):
-		m.shiftSort(-1)
-	case key.Matches(msg, k.SortNext):
-		m.shiftSort(1)
-	case key.Matches(msg, k.Reverse):
-		if m.focus == focusClients {
-			m.cli.setSort(m.cli.sortKey)
-		} else {
-			m.sess.setSort(m.sess.sortKey)
+		m.panes.maximised = !m.panes.maximised
+	case key.Matches(msg, k.Sort):
+		dir := -1
+		if key.Matches(msg, k.SortNext) {
+			dir = 1
 		}
-		m.fixScroll()
+		m.panes.shiftSort(dir, m.width)
+	case key.Matches(msg, k.Reverse):
+		m.panes.reverse()
 	case key.Matches(msg, k.Filter):
-		m.filtering = true
-		m.filterErr = ""
-		m.filterIn.SetValue(m.query.Filter.Text)
-		return nil
+		m.filter.start(m.query.Filter.Text)
+	case key.Matches(msg, k.Mark):
+		m.toggleMark()
+	case key.Matches(msg, k.Kill):
+		m.onKillKey()
+	default:
+		return m.onActionKey(msg)
+	}
+	m.fixScroll()
+	return nil
+}
+
+// onActionKey handles the panes' keys that act on the data or the refresh.
+func (m *Model) onActionKey(msg tea.KeyPressMsg) tea.Cmd {
+	k := &m.keys
+	switch {
 	case key.Matches(msg, k.Enter):
 		return m.onEnter()
 	case key.Matches(msg, k.Back):
 		return m.onEsc()
+	case key.Matches(msg, k.Copy):
+		return m.onCopyKey()
 	case key.Matches(msg, k.Idle):
 		on := !(m.query.IdleConnections && m.query.IdleSessions && m.query.IdleCursors)
 		m.query.IdleConnections, m.query.IdleSessions, m.query.IdleCursors = on, on, on
@@ -108,31 +125,20 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 		m.setStatus(onOff("internal and system operations", m.query.System), false)
 		return m.queryChanged()
 	case key.Matches(msg, k.Pause):
-		m.paused = !m.paused
-		if !m.paused && m.latest != nil && m.latest != m.shown {
-			m.show(m.latest, m.latestAt)
+		m.panes.paused = !m.panes.paused
+		if l := m.loop.latest; !m.panes.paused && l != nil && l != m.panes.shown {
+			m.show(l, m.loop.latestAt)
 		}
 	case key.Matches(msg, k.Refresh):
-		if m.inFlight {
+		if m.loop.inFlight {
 			m.setStatus("a refresh is already in progress", false)
 			return nil
 		}
-		return m.fetch()
+		return m.loop.fetch(m.query)
 	case key.Matches(msg, k.Faster):
-		return m.setInterval(nextInterval(m.interval, -1))
+		return m.setInterval(nextInterval(m.loop.interval, -1))
 	case key.Matches(msg, k.Slower):
-		return m.setInterval(nextInterval(m.interval, 1))
-	case key.Matches(msg, k.Mark) || msg.String() == "space": // disabled in read-only mode, which toggleMark explains
-		m.toggleMark()
-	case msg.String() == "k" || msg.String() == "delete":
-		return m.onKillKey()
-	case key.Matches(msg, k.Copy):
-		if m.focus == focusSessions {
-			if r := m.sess.selected(); r != nil && m.detailer != nil {
-				return m.readWhole(r, true) // the row has only the command's name
-			}
-			return m.copyCommand(m.sess.selected())
-		}
+		return m.setInterval(nextInterval(m.loop.interval, 1))
 	}
 	return nil
 }
@@ -144,53 +150,39 @@ func onOff(what string, on bool) string {
 	return "hiding " + what
 }
 
-func (m *Model) pageSize() int {
+// moveSel moves the focused pane's selection.
+func (m *Model) moveSel(s step) {
 	l := m.layout()
 	h := l.sessH
-	if m.focus == focusClients {
+	if m.panes.focus == focusClients {
 		h = l.cliH
 	}
-	return max(1, h-3)
-}
-
-func (m *Model) moveSel(d int) {
-	if m.focus == focusClients {
-		m.cli.move(d)
-	} else {
-		m.sess.move(d)
-	}
-	m.fixScroll()
-}
-
-func (m *Model) shiftSort(dir int) {
-	if m.focus == focusClients {
-		m.cli.shiftSort(dir, m.width)
-	} else {
-		m.sess.shiftSort(dir, m.width)
-	}
+	page := max(1, h-3)
+	d := map[step]int{stepUp: -1, stepDown: 1, stepPageUp: -page, stepPageDown: page, stepFirst: -1 << 30, stepLast: 1 << 30}[s]
+	m.panes.move(d)
 	m.fixScroll()
 }
 
 func (m *Model) onEnter() tea.Cmd {
-	if m.focus == focusClients {
-		r := m.cli.selected()
+	p := &m.panes
+	if p.focus == focusClients {
+		r := p.cli.selected()
 		if r == nil {
 			return nil
 		}
-		if m.narrowIP == r.c.IP {
-			m.narrowIP = ""
+		if p.narrowIP == r.c.IP {
 			m.setStatus("showing sessions of every client", false)
+			p.narrow("", m.query)
 		} else {
-			m.narrowIP = r.c.IP
-			m.focus = focusSessions
 			m.setStatus("sessions of client "+r.c.IP+" (esc shows all)", false)
+			p.narrow(r.c.IP, m.query)
 		}
-		m.refilterSessions(true)
+		m.rowsChanged()
 		return nil
 	}
-	r := m.sess.selected()
+	r := p.sess.selected()
 	if r == nil {
-		if m.sess.gone && m.sess.selID != "" {
+		if p.sess.gone && p.sess.selID != "" {
 			m.setStatus("the selected session is no longer listed; pick another row", true)
 		}
 		return nil
@@ -198,16 +190,59 @@ func (m *Model) onEnter() tea.Cmd {
 	return m.openDetail(r)
 }
 
+// openDetail shows r in the detail view; with a Detailer it also reads r whole.
+func (m *Model) openDetail(r *sessRow) tea.Cmd {
+	m.detail.open(r, m.panes.shownAt, m.detailer != nil)
+	m.overlay = overlayDetail
+	m.fixScroll()
+	if m.detailer == nil {
+		return nil
+	}
+	return m.detail.request(m.detailer, *r.s, false)
+}
+
+// onDetail shows (or copies) a session read whole; answers to older requests are dropped.
+func (m *Model) onDetail(msg detailMsg) tea.Cmd {
+	if msg.seq != m.detail.seq {
+		return nil
+	}
+	if msg.copy {
+		if msg.err != nil {
+			m.setStatus("cannot copy the command: "+source.Clean(msg.err.Error()), true)
+			return nil
+		}
+		return m.copyCommand(&sessRow{s: msg.s})
+	}
+	if m.overlay == overlayDetail {
+		m.detail.whole(msg.s, msg.err, m.now())
+	}
+	return nil
+}
+
+// onCopyKey copies the selected session's command; a lean row has only the command's name,
+// so with a Detailer the session is read whole first.
+func (m *Model) onCopyKey() tea.Cmd {
+	if m.panes.focus != focusSessions {
+		return nil
+	}
+	r := m.panes.sess.selected()
+	if r != nil && m.detailer != nil {
+		m.setStatus("reading the command of "+source.Clean(r.s.ID)+"…", false)
+		return m.detail.request(m.detailer, *r.s, true)
+	}
+	return m.copyCommand(r)
+}
+
 // onEsc clears, one per press, the marks, the client narrowing, then the filter.
 func (m *Model) onEsc() tea.Cmd {
 	switch {
-	case len(m.marked) > 0:
-		m.marked = map[string]bool{}
+	case len(m.panes.marked) > 0:
+		m.panes.marked = map[string]bool{}
 		m.setStatus("marks cleared", false)
-	case m.narrowIP != "":
-		m.narrowIP = ""
+	case m.panes.narrowIP != "":
 		m.setStatus("showing sessions of every client", false)
-		m.refilterSessions(true)
+		m.panes.narrow("", m.query)
+		m.rowsChanged()
 	case !m.query.Filter.Empty() || m.query.Filter.Text != "":
 		m.setStatus("filter cleared", false)
 		return m.applyFilterText("")
@@ -220,46 +255,25 @@ func (m *Model) toggleMark() {
 		m.setStatus("read-only mode: kill is disabled, so there is nothing to mark for", true)
 		return
 	}
-	if m.focus != focusSessions {
-		return
-	}
-	r := m.sess.selected()
-	if r == nil {
-		return
-	}
-	if m.marked[r.s.ID] {
-		delete(m.marked, r.s.ID)
-	} else {
-		m.marked[r.s.ID] = true
-	}
-	m.sess.move(1)
-	m.fixScroll()
+	m.panes.toggleMark()
 }
 
-// onFilterKey handles keys while the filter bar has focus: the filter applies as you type.
+// onFilterKey handles keys while the filter bar has the keyboard: the filter applies as you
+// type.
 func (m *Model) onFilterKey(msg tea.KeyPressMsg) tea.Cmd {
-	switch msg.String() {
-	case "esc":
-		m.filtering = false
-		m.filterErr = ""
-		m.status = "" // e.g. "kept the last valid filter": no longer true
-		m.filterIn.SetValue("")
+	action, s := m.filter.onKey(msg)
+	switch action {
+	case filterCleared:
+		m.status.clear() // e.g. "kept the last valid filter": no longer true
 		return m.applyFilterText("")
-	case "enter":
-		m.filtering = false
-		if m.filterErr != "" {
-			m.setStatus("kept the last valid filter: "+quoteOrNone(m.query.Filter.Text), true)
-			m.filterErr = ""
-		}
-		return nil
-	case "up", "down", "pgup", "pgdown":
-		m.moveSel(map[string]int{"up": -1, "down": 1, "pgup": -m.pageSize(), "pgdown": m.pageSize()}[msg.String()])
-		return nil
+	case filterKeptLast:
+		m.setStatus("kept the last valid filter: "+quoteOrNone(m.query.Filter.Text), true)
+	case filterMoved:
+		m.moveSel(s)
+	case filterEdited:
+		return m.onFilterEdited()
 	}
-	if !m.filterIn.update(msg) {
-		return nil
-	}
-	return m.onFilterEdited()
+	return nil
 }
 
 func quoteOrNone(s string) string {
@@ -271,68 +285,70 @@ func quoteOrNone(s string) string {
 
 // onFilterEdited re-parses the bar after an edit; an invalid text leaves the last valid filter.
 func (m *Model) onFilterEdited() tea.Cmd {
-	text := m.filterIn.Value()
+	text := m.filter.in.Value()
 	if text == m.query.Filter.Text {
-		m.filterErr = ""
+		m.filter.err = ""
 		return nil
 	}
 	return m.applyFilterText(text)
 }
 
 func (m *Model) applyFilterText(text string) tea.Cmd {
-	f, err := parseFilter(text)
-	if err != nil {
-		m.filterErr = err.Error()
-		m.filterErrAt = [2]int{-1, 0}
-		if fe, ok := errors.AsType[*source.FilterError](err); ok {
-			m.filterErrAt = [2]int{fe.Pos, fe.Len}
-		}
+	f, ok := m.filter.parse(text)
+	if !ok {
 		return nil
 	}
-	m.filterErr = ""
-	f.Text = text
 	m.query.Filter = f
-	if m.pushFilter {
+	if m.loop.pushFilter {
 		return m.queryChanged() // the source filters too: ask it again
 	}
-	m.refilter(true)
+	m.refilter()
 	return nil
 }
 
 // onClick: a click on a column header sorts by it (again: reverses), on a row selects it.
-func (m *Model) onClick(ms tea.Mouse) tea.Cmd {
+func (m *Model) onClick(ms tea.Mouse) {
 	if ms.Button != tea.MouseLeft || m.overlay != overlayNone {
-		return nil
+		return
 	}
 	l := m.layout()
-	in := func(top, h int) bool { return h > 0 && ms.Y >= top && ms.Y < top+h }
 	switch {
-	case in(l.cliY, l.cliH):
-		m.focus = focusClients
-		switch y := ms.Y - l.cliY; {
-		case y == 1:
-			if key := m.cli.colAt(ms.X, m.width); key != "" {
-				m.cli.setSort(key)
-			}
-		case y >= 2:
-			m.cli.selectIndex(m.cli.offset + y - 2)
-		}
-	case in(l.sessY, l.sessH):
-		m.focus = focusSessions
-		switch y := ms.Y - l.sessY; {
-		case y == 1:
-			if key := m.sess.colAt(ms.X, m.width); key != "" {
-				m.sess.setSort(key)
-			}
-		case y >= 2:
-			m.sess.selectIndex(m.sess.offset + y - 2)
-		}
+	case within(ms.Y, l.cliY, l.cliH):
+		m.panes.focus = focusClients
+		clickPane(&m.panes.cli, ms, ms.Y-l.cliY, m.width)
+	case within(ms.Y, l.sessY, l.sessH):
+		m.panes.focus = focusSessions
+		clickPane(&m.panes.sess, ms, ms.Y-l.sessY, m.width)
 	}
 	m.fixScroll()
-	return nil
 }
 
-func (m *Model) onWheel(ms tea.Mouse) {
+func within(y, top, h int) bool { return h > 0 && y >= top && y < top+h }
+
+// clickPane applies a click on line y of p (0 is its title).
+func clickPane[R any](p *pane[R], ms tea.Mouse, y, width int) {
+	switch {
+	case y == 1:
+		if key := p.colAt(ms.X, width); key != "" {
+			p.setSort(key)
+		}
+	case y >= 2:
+		p.selectIndex(p.offset + y - 2)
+	}
+}
+
+func (m *Model) onWheel(msg tea.MouseWheelMsg) {
+	switch m.overlay {
+	case overlayDetail:
+		m.detail.text.wheel(msg)
+		return
+	case overlayHelp:
+		m.help.text.wheel(msg)
+		return
+	case overlayConfirm:
+		return
+	}
+	ms := msg.Mouse()
 	d := 0
 	switch ms.Button {
 	case tea.MouseWheelUp:
@@ -342,40 +358,11 @@ func (m *Model) onWheel(ms tea.Mouse) {
 	default:
 		return
 	}
-	switch m.overlay {
-	case overlayDetail:
-		m.detail.scroll(d, m.layout().bodyH-1)
-		return
-	case overlayHelp:
-		m.help.scroll(d, m.layout().bodyH-1)
-		return
-	case overlayConfirm:
-		return
-	}
 	l := m.layout()
-	if ms.Y >= l.cliY && ms.Y < l.cliY+l.cliH {
-		m.cli.move(d)
-	} else if ms.Y >= l.sessY && ms.Y < l.sessY+l.sessH {
-		m.sess.move(d)
+	if within(ms.Y, l.cliY, l.cliH) {
+		m.panes.cli.move(d)
+	} else if within(ms.Y, l.sessY, l.sessH) {
+		m.panes.sess.move(d)
 	}
 	m.fixScroll()
-}
-
-func (m *Model) scrollKeys(s *scroller, msg tea.KeyPressMsg) {
-	k := m.keys
-	h := m.layout().bodyH - 1
-	switch {
-	case key.Matches(msg, k.Up):
-		s.scroll(-1, h)
-	case key.Matches(msg, k.Down):
-		s.scroll(1, h)
-	case key.Matches(msg, k.PageUp):
-		s.scroll(-max(1, h-1), h)
-	case key.Matches(msg, k.PageDown), msg.String() == "space":
-		s.scroll(max(1, h-1), h)
-	case key.Matches(msg, k.Home):
-		s.off = 0
-	case key.Matches(msg, k.End):
-		s.scroll(1<<30, h)
-	}
 }

@@ -193,7 +193,7 @@ func Table(w io.Writer, pane string, snap *source.Snapshot) error {
 	sv := snap.Server
 	fmt.Fprintf(w, "%s %s  %s %s  up %s  conns %d current / %d available, %d active  at %s\n",
 		source.Clean(snap.Source), source.Clean(snap.Target), source.Clean(sv.Kind), source.Clean(sv.Version),
-		Duration(time.Duration(sv.UptimeS)*time.Second),
+		source.FormatDuration(time.Duration(sv.UptimeS)*time.Second),
 		sv.Connections.Current, sv.Connections.Available, sv.Connections.Active,
 		snap.TakenAt.UTC().Format(time.RFC3339))
 	for _, warn := range snap.Warnings {
@@ -212,7 +212,7 @@ func Table(w io.Writer, pane string, snap *source.Snapshot) error {
 		for _, s := range snap.Sessions {
 			running := "-"
 			if s.Active {
-				running = Duration(s.Running())
+				running = source.FormatDuration(s.Running())
 			}
 			lock := ""
 			if s.WaitingForLock {
@@ -249,35 +249,4 @@ func list(s []string) string {
 		clean[i] = source.Clean(v)
 	}
 	return strings.Join(clean, ",")
-}
-
-// Duration renders a running time the way a DBA reads it: 850ms, 7.4s, 3m12s, 2h05m, 3d4h,
-// 365d, 12y. It saturates instead of growing: anything from 100 years up is ">100y". A
-// negative time is not a running time: "?".
-func Duration(d time.Duration) string {
-	switch {
-	case d < 0:
-		return "?"
-	case d < time.Second:
-		return strconv.FormatInt(d.Milliseconds(), 10) + "ms"
-	case d < 10*time.Second:
-		return strconv.FormatFloat(d.Seconds(), 'f', 1, 64) + "s"
-	case d < time.Minute:
-		return strconv.FormatInt(int64(d/time.Second), 10) + "s"
-	case d < time.Hour:
-		return fmt.Sprintf("%dm%02ds", int64(d/time.Minute), int64(d%time.Minute/time.Second))
-	case d < 24*time.Hour:
-		return fmt.Sprintf("%dh%02dm", int64(d/time.Hour), int64(d%time.Hour/time.Minute))
-	}
-	days := int64(d / (24 * time.Hour))
-	switch {
-	case days < 100:
-		return fmt.Sprintf("%dd%dh", days, int64(d%(24*time.Hour)/time.Hour))
-	case days < 1000:
-		return fmt.Sprintf("%dd", days)
-	case days < 100*365:
-		return fmt.Sprintf("%dy", days/365)
-	default:
-		return ">100y"
-	}
 }

@@ -139,30 +139,6 @@ func TestUnknownFormat(t *testing.T) {
 	}
 }
 
-func TestDuration(t *testing.T) {
-	tests := []struct {
-		d    time.Duration
-		want string
-	}{
-		{-time.Second, "?"},
-		{0, "0ms"},
-		{850 * time.Millisecond, "850ms"},
-		{7391022 * time.Microsecond, "7.4s"},
-		{42 * time.Second, "42s"},
-		{3*time.Minute + 12*time.Second, "3m12s"},
-		{2*time.Hour + 5*time.Minute, "2h05m"},
-		{76 * time.Hour, "3d4h"},
-		{150 * 24 * time.Hour, "150d"},
-		{5 * 365 * 24 * time.Hour, "5y"},
-		{math.MaxInt64, ">100y"},
-	}
-	for _, tt := range tests {
-		if got := Duration(tt.d); got != tt.want {
-			t.Errorf("Duration(%v) = %q, want %q", tt.d, got, tt.want)
-		}
-	}
-}
-
 // Any client chooses its own appName (and user, namespace, …): no such text may become a live
 // formula in a spreadsheet. Plain numbers stay numbers.
 func TestCSVNeutralisesFormulas(t *testing.T) {

@@ -1,0 +1,393 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"charm.land/lipgloss/v2"
+
+	"github.com/currentop/currentop/source"
+)
+
+type focusPane int
+
+const (
+	focusClients focusPane = iota
+	focusSessions
+)
+
+// panes are the clients pane and the sessions pane: the snapshot they show, which one has the
+// focus, the client the sessions are narrowed to and the sessions marked for kill. Rows are
+// derived here when the data or the settings change, so that drawing only reads them.
+type panes struct {
+	cli  pane[cliRow]
+	sess pane[sessRow]
+
+	shown   *source.Snapshot // what the panes show: the newest data unless paused
+	shownAt time.Time
+	paused  bool
+
+	cliTotal  int // clients the toggles show, before the filter
+	sessTotal int // sessions the toggles and the narrowing show, before the filter
+	activeOps int // operations the toggles show (the header counts them)
+	totalOps  int
+
+	focus     focusPane
+	maximised bool
+	narrowIP  string          // sessions narrowed to this client IP
+	marked    map[string]bool // session IDs marked for kill
+	// goneHidden: the followed session is still in the data but filtered out.
+	goneHidden bool
+}
+
+func newPanes() panes {
+	return panes{
+		sess: pane[sessRow]{
+			cols: sessionColumns(), sortKey: "running", desc: true, tie: compareID,
+			id: func(r *sessRow) string { return r.s.ID },
+		},
+		cli: pane[cliRow]{
+			cols: clientColumns(), sortKey: "conns", desc: true,
+			tie: func(a, b *cliRow) int { return naturalCompare(a.c.IP, b.c.IP) },
+			id:  func(r *cliRow) string { return r.c.IP },
+		},
+		marked: map[string]bool{},
+		focus:  focusSessions,
+	}
+}
+
+// show makes snap the data on screen: rows are rebuilt, filtered by q and sorted.
+func (p *panes) show(snap *source.Snapshot, at time.Time, q source.Query) {
+	p.shown, p.shownAt = snap, at
+	sd := make([]sessRow, len(snap.Sessions))
+	for i := range snap.Sessions {
+		sd[i] = newSessRow(&snap.Sessions[i])
+	}
+	cd := make([]cliRow, len(snap.Clients))
+	for i := range snap.Clients {
+		cd[i] = newCliRow(&snap.Clients[i])
+	}
+	p.sess.setData(sd)
+	p.cli.setData(cd)
+	p.refilter(q, false)
+	if len(p.marked) > 0 { // marks follow IDs; drop those that have left
+		live := make(map[string]bool, len(p.marked))
+		for i := range sd {
+			if id := sd[i].s.ID; p.marked[id] {
+				live[id] = true
+			}
+		}
+		p.marked = live
+	}
+}
+
+// refilter recomputes both panes' rows under q; byUser says the user changed the settings
+// (rather than new data arriving).
+func (p *panes) refilter(q source.Query, byUser bool) {
+	p.cliTotal = 0
+	p.cli.filter(func(r *cliRow) bool {
+		if r.c.Internal && !q.System {
+			return false
+		}
+		p.cliTotal++
+		return matchClient(q.Filter, r.c)
+	}, byUser)
+	p.refilterSessions(q, byUser)
+}
+
+func (p *panes) refilterSessions(q source.Query, byUser bool) {
+	p.sessTotal, p.totalOps, p.activeOps = 0, 0, 0
+	p.sess.filter(func(r *sessRow) bool {
+		if !q.Shows(r.s) { // sources may return a superset of what the toggles show
+			return false
+		}
+		if t := r.s.Type; t == source.TypeOp || t == "" { // the header counts what the toggles show
+			p.totalOps++
+			if r.s.Active {
+				p.activeOps++
+			}
+		}
+		if p.narrowIP != "" && r.clientIP != p.narrowIP {
+			return false
+		}
+		p.sessTotal++
+		return matchSession(q.Filter, r.s)
+	}, byUser)
+	p.goneHidden = p.sess.gone && p.sess.selID != "" && p.inData(p.sess.selID)
+}
+
+// inData reports whether id is in the snapshot on screen, filtered or not.
+func (p *panes) inData(id string) bool {
+	for i := range p.sess.data {
+		if p.sess.data[i].s.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+// listed reports whether id is among the sessions on screen.
+func (p *panes) listed(id string) bool {
+	for _, i := range p.sess.rows {
+		if p.sess.data[i].s.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+// move moves the focused pane's selection by d rows.
+func (p *panes) move(d int) {
+	if p.focus == focusClients {
+		p.cli.move(d)
+	} else {
+		p.sess.move(d)
+	}
+}
+
+func (p *panes) switchFocus() { p.focus = 1 - p.focus }
+
+// shiftSort moves the focused pane's sort column left (dir < 0) or right.
+func (p *panes) shiftSort(dir, width int) {
+	if p.focus == focusClients {
+		p.cli.shiftSort(dir, width)
+	} else {
+		p.sess.shiftSort(dir, width)
+	}
+}
+
+// reverse reverses the focused pane's sort.
+func (p *panes) reverse() {
+	if p.focus == focusClients {
+		p.cli.setSort(p.cli.sortKey)
+	} else {
+		p.sess.setSort(p.sess.sortKey)
+	}
+}
+
+// toggleMark marks or unmarks the selected session and moves on to the next row.
+func (p *panes) toggleMark() {
+	if p.focus != focusSessions {
+		return
+	}
+	r := p.sess.selected()
+	if r == nil {
+		return
+	}
+	if p.marked[r.s.ID] {
+		delete(p.marked, r.s.ID)
+	} else {
+		p.marked[r.s.ID] = true
+	}
+	p.sess.move(1)
+}
+
+// markedRows are the marked sessions still in the data, in data order.
+func (p *panes) markedRows() []*sessRow {
+	var rows []*sessRow
+	for i := range p.sess.data {
+		if r := &p.sess.data[i]; p.marked[r.s.ID] {
+			rows = append(rows, r)
+		}
+	}
+	return rows
+}
+
+// narrow shows only the sessions of client ip ("" shows every client's), under q.
+func (p *panes) narrow(ip string, q source.Query) {
+	p.narrowIP = ip
+	if ip != "" {
+		p.focus = focusSessions
+	}
+	p.refilterSessions(q, true)
+}
+
+// paneView is what drawing the panes needs from outside them.
+type paneView struct {
+	width int
+	st    *styles
+	now   time.Time
+	q     source.Query
+	// waiting is what an empty pane says before the first snapshot.
+	waiting string
+}
+
+func (p *panes) title(v paneView, focused bool, text string) string {
+	style := v.st.paneTitle
+	if focused {
+		style = v.st.paneFocused
+	}
+	return style.Render(fit(" "+text, v.width, false))
+}
+
+func nOfM(n, total int, filtered bool) string {
+	if filtered || n != total {
+		return count(n) + " of " + count(total)
+	}
+	return count(n)
+}
+
+func (p *panes) viewClients(b *strings.Builder, v paneView, h int) {
+	focused := p.focus == focusClients
+	t := "CLIENTS"
+	if p.shown != nil {
+		t += " " + nOfM(len(p.cli.rows), p.cliTotal, v.q.Filter.HasClientTerms())
+	}
+	if p.narrowIP != "" {
+		t += " · sessions narrowed to " + p.narrowIP
+	}
+	if s := p.cli.hiddenSort(v.width); s != "" {
+		t += " · sorted by " + s
+	}
+	if p.maximised {
+		t += " · maximised (z)"
+	}
+	b.WriteString(p.title(v, focused, t))
+	b.WriteByte('\n')
+	switch {
+	case p.shown == nil:
+		viewWaiting(b, v, h-1)
+	case len(p.cli.rows) == 0:
+		msg := "no clients"
+		if !v.q.Filter.Empty() {
+			msg = "no client matches the filter"
+		}
+		viewNoRows(b, v, h, msg, func(b *strings.Builder) {
+			p.cli.render(b, v.width, 1, focused, v.st, v.now, rowDecor[cliRow]{})
+		})
+	default:
+		p.cli.render(b, v.width, h-1, focused, v.st, v.now, p.clientDecor(v.st))
+	}
+}
+
+func (p *panes) clientDecor(st *styles) rowDecor[cliRow] {
+	return rowDecor[cliRow]{
+		mark: func(r *cliRow) string {
+			if r.c.IP == p.narrowIP {
+				return "»"
+			}
+			return ""
+		},
+		cell: func(r *cliRow, key string) (lipgloss.Style, bool) {
+			if key == "active" && r.c.Active > 0 {
+				return st.value, true
+			}
+			return lipgloss.Style{}, false
+		},
+	}
+}
+
+// sessionsTitle is the sessions pane's title: the counts and everything that narrows them.
+func (p *panes) sessionsTitle(v paneView) string {
+	t := "SESSIONS"
+	if p.shown != nil {
+		t += " " + nOfM(len(p.sess.rows), p.sessTotal, !v.q.Filter.Empty())
+	}
+	if p.narrowIP != "" {
+		t += " · client " + p.narrowIP
+	}
+	if !v.q.Filter.Empty() {
+		t += " · filter " + source.Clean(v.q.Filter.Text)
+	}
+	if s := p.sess.hiddenSort(v.width); s != "" {
+		t += " · sorted by " + s
+	}
+	if n := len(p.marked); n > 0 {
+		t += fmt.Sprintf(" · %d marked", n)
+	}
+	if snap := p.shown; snap != nil && snap.TotalSessions > len(snap.Sessions) {
+		t += " · the source sent " + count(len(snap.Sessions)) + " of " + count(snap.TotalSessions)
+	}
+	if v.q.IdleConnections {
+		t += " · +idle"
+	}
+	if v.q.System {
+		t += " · +system"
+	}
+	if p.maximised {
+		t += " · maximised (z)"
+	}
+	return t
+}
+
+func (p *panes) viewSessions(b *strings.Builder, v paneView, h int) {
+	focused := p.focus == focusSessions
+	b.WriteString(p.title(v, focused, p.sessionsTitle(v)))
+	b.WriteByte('\n')
+	switch {
+	case p.shown == nil:
+		viewWaiting(b, v, h-1)
+	case len(p.sess.rows) == 0:
+		msg := "no operation in flight — i shows idle connections, s internal operations"
+		switch {
+		case !v.q.Filter.Empty():
+			msg = "no session matches the filter — esc clears it"
+		case p.narrowIP != "":
+			msg = "no session from " + p.narrowIP + " — esc shows every client"
+		}
+		viewNoRows(b, v, h, msg, func(b *strings.Builder) {
+			p.sess.render(b, v.width, 1, focused, v.st, v.now, rowDecor[sessRow]{})
+		})
+	default:
+		p.sess.render(b, v.width, h-1, focused, v.st, v.now, p.sessionDecor(v.st))
+	}
+}
+
+// sessionDecor marks the marked sessions and colours what deserves a look: long running
+// times, collection scans, lock waits, kills pending.
+func (p *panes) sessionDecor(st *styles) rowDecor[sessRow] {
+	return rowDecor[sessRow]{
+		mark: func(r *sessRow) string {
+			if p.marked[r.s.ID] {
+				return "*"
+			}
+			return ""
+		},
+		cell: func(r *sessRow, key string) (lipgloss.Style, bool) {
+			switch key {
+			case "id":
+				return st.mark, p.marked[r.s.ID]
+			case "running":
+				switch d := r.s.Running(); {
+				case d >= time.Minute:
+					return st.alert, true
+				case d >= 10*time.Second:
+					return st.warn, true
+				}
+			case "plan":
+				return st.warn, strings.HasPrefix(r.s.PlanSummary, "COLLSCAN")
+			case "lock":
+				return st.alert, r.s.WaitingForLock
+			case "op":
+				return st.alert, r.s.KillPending
+			}
+			return lipgloss.Style{}, false
+		},
+	}
+}
+
+// viewNoRows draws a pane's column header (by header), a line saying why there are no rows,
+// and blank lines to fill h.
+func viewNoRows(b *strings.Builder, v paneView, h int, msg string, header func(*strings.Builder)) {
+	header(b)
+	b.WriteString(v.st.dim.Render(fit("  "+msg, v.width, false)))
+	b.WriteByte('\n')
+	blank(b, h-3)
+}
+
+// viewWaiting fills a pane before the first snapshot.
+func viewWaiting(b *strings.Builder, v paneView, h int) {
+	if h <= 0 {
+		return
+	}
+	b.WriteString(v.st.dim.Render(fit(v.waiting, v.width, false)))
+	b.WriteByte('\n')
+	blank(b, h-1)
+}
+
+func blank(b *strings.Builder, n int) {
+	for i := 0; i < n; i++ {
+		b.WriteByte('\n')
+	}
+}
