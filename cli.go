@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -11,7 +10,6 @@ import (
 	"runtime/debug"
 	"slices"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/charmbracelet/x/term"
@@ -424,42 +422,7 @@ func list(ctx context.Context, src source.Source, c config, stdout io.Writer) er
 	if err != nil {
 		return err
 	}
-	if c.format == "json" {
-		if insts == nil {
-			insts = []source.Instance{}
-		}
-		enc := json.NewEncoder(stdout)
-		enc.SetEscapeHTML(false)
-		return enc.Encode(insts)
-	}
-	if len(insts) == 0 {
-		fmt.Fprintln(stdout, "no instances in this region")
-		return nil
-	}
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tNAME\tREGION\tVERSION\tTYPE\tSTATUS\tNODES")
-	for _, in := range insts {
-		nodes := "-"
-		if len(in.Nodes) > 0 {
-			// Each node is cleaned on its own: a large cluster's list is longer than one field.
-			clean := make([]string, len(in.Nodes))
-			for i, n := range in.Nodes {
-				clean[i] = source.Clean(n)
-			}
-			nodes = strings.Join(clean, ",")
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", cell(in.ID), cell(in.Name), cell(in.Region),
-			cell(in.Version), cell(in.Type), cell(in.Status), nodes)
-	}
-	return tw.Flush()
-}
-
-func cell(s string) string {
-	s = source.Clean(s)
-	if s == "" {
-		return "-"
-	}
-	return s
+	return report.Instances(stdout, c.format, insts)
 }
 
 // oneLine keeps an error on one line of the terminal.

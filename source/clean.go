@@ -54,7 +54,7 @@ func Clean(s string) string {
 		case r == '\t' || r == '\n' || r == '\r':
 			b.WriteByte(' ')
 			marked = false
-		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || isInvisible(r):
+		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || Invisible(r):
 			mark()
 		default:
 			b.WriteString(s[i : i+size])
@@ -89,11 +89,12 @@ func isPlain(s string) bool {
 	return true
 }
 
-// isInvisible reports characters that draw nothing (or reorder or break what is drawn), so
+// Invisible reports characters that draw nothing (or reorder or break what is drawn), so
 // that text containing them could pass for other text: format characters (Cf: U+200B–U+200F,
 // U+2060–U+2064, U+FEFF, U+00AD, bidi controls, tags), the line and paragraph separators, the
-// combining grapheme joiner and the Hangul fillers that render as blanks.
-func isInvisible(r rune) bool {
+// combining grapheme joiner and the Hangul fillers that render as blanks. Clean marks them;
+// encoders of untrusted text (JSON shown on a terminal) escape them.
+func Invisible(r rune) bool {
 	if r < 0xa0 {
 		return false
 	}

@@ -112,7 +112,7 @@ func FuzzClean(f *testing.F) {
 			t.Fatalf("Clean(%q) = %q: len %d, valid %v", s, got, len(got), utf8.ValidString(got))
 		}
 		for _, r := range got {
-			if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || isInvisible(r) {
+			if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || Invisible(r) {
 				t.Fatalf("Clean(%q) keeps %U", s, r)
 			}
 		}

@@ -25,7 +25,7 @@ func assertSafeJSON(t *testing.T, what string, j json.RawMessage) {
 		t.Fatalf("%s: not valid JSON: %q", what, j)
 	}
 	for _, r := range string(j) {
-		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || isBidi(r) || r == 0x2028 || r == 0x2029 {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || source.Invisible(r) {
 			t.Fatalf("%s keeps %U: %q", what, r, j)
 		}
 	}

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/currentop/currentop/source"
 )
 
 // jsonText turns the API's statement text into Session.Command: the text itself when it is
@@ -28,7 +30,8 @@ func jsonText(s string) json.RawMessage {
 }
 
 // safeJSON escapes, inside valid JSON, every character a terminal could act on: C0 and C1
-// controls, DEL, bidirectional overrides and U+2028/2029, plus invalid UTF-8 (as U+FFFD).
+// controls, DEL, invisible characters (source.Invisible: bidi overrides, zero-width characters,
+// U+2028/2029), plus invalid UTF-8 (as U+FFFD).
 // Outside strings valid JSON holds only ASCII, so escaping rune by rune keeps it valid.
 func safeJSON(b []byte) json.RawMessage {
 	clean := true
@@ -57,7 +60,7 @@ func safeJSON(b []byte) json.RawMessage {
 		switch {
 		case r == utf8.RuneError && size <= 1:
 			out = append(out, `\ufffd`...)
-		case (r >= 0x80 && r < 0xa0) || isBidi(r) || r == 0x2028 || r == 0x2029:
+		case (r >= 0x80 && r < 0xa0) || source.Invisible(r):
 			out = append(out, `\u`...)
 			h := strconv.FormatInt(int64(r), 16)
 			for k := len(h); k < 4; k++ {
@@ -70,10 +73,6 @@ func safeJSON(b []byte) json.RawMessage {
 		i += size
 	}
 	return json.RawMessage(out)
-}
-
-func isBidi(r rune) bool {
-	return (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069) || r == 0x200e || r == 0x200f || r == 0x061c
 }
 
 // rawOp is the whole CurrentOp as the API sent it, for the detail view: Query and Operation
