@@ -379,3 +379,18 @@ func BenchmarkSortSessions100k(b *testing.B) {
 		SortSessions(work)
 	}
 }
+
+func TestShowsClient(t *testing.T) {
+	member, app := &Client{IP: "10.0.0.2", Internal: true}, &Client{IP: "10.0.0.9"}
+	for _, tc := range []struct {
+		q          Query
+		member, ok bool
+	}{{Query{}, false, true}, {Query{System: true}, true, true}, {Query{IdleConnections: true}, false, true}} {
+		if got := tc.q.ShowsClient(member); got != tc.member {
+			t.Errorf("%+v: ShowsClient(internal) = %v", tc.q, got)
+		}
+		if got := tc.q.ShowsClient(app); got != tc.ok {
+			t.Errorf("%+v: ShowsClient(app) = %v", tc.q, got)
+		}
+	}
+}

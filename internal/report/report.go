@@ -233,7 +233,9 @@ func Table(w io.Writer, pane string, snap *source.Snapshot) error {
 				list(c.Apps), list(c.Users), list(c.Drivers)})
 		}
 		bw.WriteString("\n")
-		writeAligned(bw, rows, 1, 2)
+		if err := WriteAligned(bw, rows, 1, 2); err != nil {
+			return err
+		}
 	}
 	if pane != "clients" {
 		rows := [][]string{{"ID", "OP", "COMMAND", "NS", "RUNNING", "PLAN", "CLIENT", "APP", "USER", "DESC", "LOCK", "PROGRESS", "SUMMARY"}}
@@ -253,15 +255,19 @@ func Table(w io.Writer, pane string, snap *source.Snapshot) error {
 				dash(s.PlanSummary), dash(s.Client), dash(s.App), dash(s.User), dash(s.Desc), lock, progress, dash(s.Summary)})
 		}
 		bw.WriteString("\n")
-		writeAligned(bw, rows, 4, 11)
+		if err := WriteAligned(bw, rows, 4, 11); err != nil {
+			return err
+		}
 	}
 	return bw.Flush()
 }
 
-// writeAligned writes rows in columns two spaces apart, each as wide as its widest cell in
+// WriteAligned writes rows in columns two spaces apart, each as wide as its widest cell in
 // terminal cells (ansi.StringWidth: wide characters count two), with no trailing blanks.
-// The columns in right are right-aligned (numbers, durations, percentages).
-func writeAligned(w *bufio.Writer, rows [][]string, right ...int) {
+// The columns in right are right-aligned (numbers, durations, percentages). Cells are
+// written as they are: clean them first.
+func WriteAligned(w io.Writer, rows [][]string, right ...int) error {
+	bw := bufio.NewWriter(w)
 	var widths []int
 	for _, r := range rows {
 		for i, c := range r {
@@ -284,9 +290,10 @@ func writeAligned(w *bufio.Writer, rows [][]string, right ...int) {
 				line.WriteString(c + pad)
 			}
 		}
-		w.WriteString(strings.TrimRight(line.String(), " "))
-		w.WriteString("\n")
+		bw.WriteString(strings.TrimRight(line.String(), " "))
+		bw.WriteString("\n")
 	}
+	return bw.Flush()
 }
 
 // Thousands writes n with thousands separators: 838,587.
