@@ -95,6 +95,11 @@ func appendLower(dst []byte, s string) []byte {
 	return dst
 }
 
+// foldable reports a term MatchFolded searches in the haystack.
+func (t *Term) foldable() bool {
+	return t.Field == "" && t.Kind == Contains && strings.IndexByte(t.Value, foldSep) < 0
+}
+
 // MatchFolded is Match for a session whose haystack (Fold, FoldSession) is folded: free-text
 // terms search the haystack, other terms the session. It gives Match's answer and does not
 // allocate.
@@ -105,7 +110,7 @@ func (f Filter) MatchFolded(s *Session, folded string) bool {
 	for i := range f.Terms {
 		t := &f.Terms[i]
 		var ok bool
-		if t.Field == "" && t.Kind == Contains && strings.IndexByte(t.Value, foldSep) < 0 {
+		if t.foldable() {
 			ok = strings.Contains(folded, t.Value)
 		} else {
 			ok = t.matchSession(s)
