@@ -152,7 +152,8 @@ func TestDemoOnceJSON(t *testing.T) {
 	// between connections: try again until a guard that only stops a hang.
 	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); {
 		var out, errOut bytes.Buffer
-		if code := run(context.Background(), []string{"--demo", "--once", "--format", "json"}, &out, &errOut); code != exitOK {
+		// --system: every client, so that they add up to the server's connections.
+		if code := run(context.Background(), []string{"--demo", "--once", "--system", "--format", "json"}, &out, &errOut); code != exitOK {
 			t.Fatalf("exit %d: %s", code, errOut.String())
 		}
 		if strings.Contains(out.String(), demoMonitorPass) {
@@ -220,7 +221,7 @@ func TestDemoCloudSourcesOnce(t *testing.T) {
 			// The workload may still be starting its operations: try again until a guard.
 			for deadline := time.Now().Add(time.Minute); len(doc.Sessions) == 0 && time.Now().Before(deadline); {
 				var out, errOut bytes.Buffer
-				if code := run(context.Background(), []string{"--demo", "--source", tt.source, "--once", "--format", "json"}, &out, &errOut); code != exitOK {
+				if code := run(context.Background(), []string{"--demo", "--source", tt.source, "--once", "--system", "--format", "json"}, &out, &errOut); code != exitOK {
 					t.Fatalf("exit %d: %s", code, errOut.String())
 				}
 				if err := json.Unmarshal(out.Bytes(), &doc); err != nil {
@@ -244,7 +245,24 @@ func TestDemoCloudSourcesOnce(t *testing.T) {
 				}
 			}
 			if internal == 0 || external == 0 {
-				t.Errorf("clients should be split into internal and external, got %d internal, %d external", internal, external)
+				t.Errorf("with --system, clients should be split into internal and external, got %d internal, %d external", internal, external)
+			}
+			// Without --system, as on the screen, the internal ones are left out.
+			var out, errOut bytes.Buffer
+			if code := run(context.Background(), []string{"--demo", "--source", tt.source, "--once", "--format", "json"}, &out, &errOut); code != exitOK {
+				t.Fatalf("exit %d: %s", code, errOut.String())
+			}
+			var plain struct{ Clients []source.Client }
+			if err := json.Unmarshal(out.Bytes(), &plain); err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range plain.Clients {
+				if c.Internal {
+					t.Errorf("without --system, internal client %s is printed", c.IP)
+				}
+			}
+			if len(plain.Clients) == 0 {
+				t.Error("without --system, no client is printed")
 			}
 		})
 	}
