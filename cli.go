@@ -6,9 +6,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"runtime/debug"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -71,6 +73,34 @@ type config struct {
 
 var sources = []string{"mongodb", "tencent", "huawei"}
 
+// seconds is a duration flag where a bare number means seconds (--interval 2, --interval 0.5)
+// and units are case-insensitive (2S), like the running-time filter.
+type seconds struct{ d *time.Duration }
+
+func (v seconds) String() string {
+	if v.d == nil {
+		return ""
+	}
+	return v.d.String()
+}
+
+func (v seconds) Set(s string) error {
+	t := strings.ToLower(strings.TrimSpace(s))
+	if f, err := strconv.ParseFloat(t, 64); err == nil && strings.Trim(t, "0123456789.") == "" {
+		if f > float64(math.MaxInt64)/float64(time.Second) {
+			return errors.New("too long")
+		}
+		*v.d = time.Duration(f * float64(time.Second))
+		return nil
+	}
+	d, err := time.ParseDuration(t)
+	if err != nil {
+		return errors.New("use a duration such as 2s or 500ms, or a number of seconds")
+	}
+	*v.d = d
+	return nil
+}
+
 // usageError is a mistake on the command line (exit 2).
 type usageError struct{ msg string }
 
@@ -86,8 +116,9 @@ func newFlagSet(c *config) *flag.FlagSet {
 	fs.BoolVar(&c.once, "once", false, "print one snapshot and exit")
 	fs.StringVar(&c.format, "format", "table", "with --once: json, csv or table")
 	fs.StringVar(&c.pane, "pane", "all", "with --once csv/table: sessions, clients or all")
-	fs.DurationVar(&c.interval, "interval", 2*time.Second, "refresh interval, 0.5s to 60s")
-	fs.DurationVar(&c.timeout, "timeout", 5*time.Second, "connect and command timeout")
+	c.interval, c.timeout = 2*time.Second, 5*time.Second
+	fs.Var(seconds{&c.interval}, "interval", "refresh interval, 0.5s to 60s: a `duration` (2s, 500ms) or a number of seconds (2)")
+	fs.Var(seconds{&c.timeout}, "timeout", "connect and command timeout: a `duration` (5s) or a number of seconds")
 	fs.BoolVar(&c.readonly, "readonly", false, "never offer to kill operations")
 	fs.BoolVar(&c.idle, "idle", false, "include idle connections, sessions and cursors")
 	fs.BoolVar(&c.system, "system", false, "include internal and system operations")
@@ -402,13 +433,23 @@ func once(ctx context.Context, src source.Source, c config, stdout, stderr io.Wr
 	if err != nil {
 		return err
 	}
-	source.Apply(snap, q)
+	show(snap, q)
 	// A partial snapshot still prints, but a script must be able to tell: the warnings go to
 	// stderr (the table shows them inline too).
 	for _, w := range snap.Warnings {
 		fmt.Fprintf(stderr, "currentop: warning: %s\n", oneLine(w))
 	}
 	return report.Write(stdout, c.format, c.pane, snap)
+}
+
+// show narrows and orders a snapshot as the live view shows it: what the query's toggles and
+// filter let through (internal clients only with --system), sessions longest running first
+// (ties by ID), clients by connection count.
+func show(snap *source.Snapshot, q source.Query) {
+	source.Apply(snap, q)
+	snap.Clients = slices.DeleteFunc(snap.Clients, func(c source.Client) bool { return !q.ShowsClient(&c) })
+	source.SortSessions(snap.Sessions)
+	source.SortClients(snap.Clients)
 }
 
 func list(ctx context.Context, src source.Source, c config, stdout io.Writer) error {

@@ -59,6 +59,21 @@ func TestParseArgs(t *testing.T) {
 				t.Error("intervalSet without --interval")
 			}
 		}},
+		{name: "interval in bare seconds", args: []string{"--interval", "2", "--timeout", "1.5"}, check: func(t *testing.T, c config) {
+			if c.interval != 2*time.Second || !c.intervalSet || c.timeout != 1500*time.Millisecond {
+				t.Errorf("--interval 2 --timeout 1.5: interval %v, timeout %v", c.interval, c.timeout)
+			}
+		}},
+		{name: "interval units case-insensitive", args: []string{"--interval", "750MS"}, check: func(t *testing.T, c config) {
+			if c.interval != 750*time.Millisecond {
+				t.Errorf("--interval 750MS: %v", c.interval)
+			}
+		}},
+		{name: "interval in seconds too short", args: []string{"--interval", "0.1"}, wantErr: "0.5s to 60s"},
+		{name: "interval in seconds too long", args: []string{"--interval", "61"}, wantErr: "0.5s to 60s"},
+		{name: "interval not a number", args: []string{"--interval", "2x"}, wantErr: "a number of seconds"},
+		{name: "interval negative", args: []string{"--interval", "-2"}, wantErr: "a number of seconds"},
+		{name: "interval exponent", args: []string{"--interval", "1e1"}, wantErr: "a number of seconds"},
 		{name: "two URIs", args: []string{"mongodb://a/", "mongodb://b/"}, wantErr: "one MongoDB URI at most"},
 		{name: "unknown flag", args: []string{"--bogus"}, wantErr: "-bogus"},
 		{name: "unknown source", args: []string{"--source", "oracle"}, wantErr: `unknown --source "oracle"`},
@@ -139,7 +154,8 @@ func TestDemoOnceJSON(t *testing.T) {
 	// between connections: try again until a guard that only stops a hang.
 	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); {
 		var out, errOut bytes.Buffer
-		if code := run(context.Background(), []string{"--demo", "--once", "--format", "json"}, &out, &errOut); code != exitOK {
+		// --system: every client, so that they add up to the server's connections.
+		if code := run(context.Background(), []string{"--demo", "--once", "--system", "--format", "json"}, &out, &errOut); code != exitOK {
 			t.Fatalf("exit %d: %s", code, errOut.String())
 		}
 		if strings.Contains(out.String(), demo.MonitorPassword) {
@@ -207,7 +223,7 @@ func TestDemoCloudSourcesOnce(t *testing.T) {
 			// The workload may still be starting its operations: try again until a guard.
 			for deadline := time.Now().Add(time.Minute); len(doc.Sessions) == 0 && time.Now().Before(deadline); {
 				var out, errOut bytes.Buffer
-				if code := run(context.Background(), []string{"--demo", "--source", tt.source, "--once", "--format", "json"}, &out, &errOut); code != exitOK {
+				if code := run(context.Background(), []string{"--demo", "--source", tt.source, "--once", "--system", "--format", "json"}, &out, &errOut); code != exitOK {
 					t.Fatalf("exit %d: %s", code, errOut.String())
 				}
 				if err := json.Unmarshal(out.Bytes(), &doc); err != nil {
@@ -231,7 +247,24 @@ func TestDemoCloudSourcesOnce(t *testing.T) {
 				}
 			}
 			if internal == 0 || external == 0 {
-				t.Errorf("clients should be split into internal and external, got %d internal, %d external", internal, external)
+				t.Errorf("with --system, clients should be split into internal and external, got %d internal, %d external", internal, external)
+			}
+			// Without --system, as on the screen, the internal ones are left out.
+			var out, errOut bytes.Buffer
+			if code := run(context.Background(), []string{"--demo", "--source", tt.source, "--once", "--format", "json"}, &out, &errOut); code != exitOK {
+				t.Fatalf("exit %d: %s", code, errOut.String())
+			}
+			var plain struct{ Clients []source.Client }
+			if err := json.Unmarshal(out.Bytes(), &plain); err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range plain.Clients {
+				if c.Internal {
+					t.Errorf("without --system, internal client %s is printed", c.IP)
+				}
+			}
+			if len(plain.Clients) == 0 {
+				t.Error("without --system, no client is printed")
 			}
 		})
 	}
@@ -364,6 +397,56 @@ func TestOnceWarningsGoToStderr(t *testing.T) {
 }
 
 type warningSource struct{ warning string }
+
+// unorderedSource lists sessions and clients in no particular order, with an internal client.
+type unorderedSource struct{}
+
+func (unorderedSource) Snapshot(context.Context, source.Query) (*source.Snapshot, error) {
+	return &source.Snapshot{Source: "mongodb", TakenAt: time.Now(),
+		Clients: []source.Client{{IP: "10.0.0.9", Count: 3}, {IP: "10.0.0.2", Count: 3, Internal: true}, {IP: "10.0.0.10", Count: 40}, {IP: "10.0.0.1", Count: 3}},
+		Sessions: []source.Session{
+			{ID: "12", Type: source.TypeOp, Active: true, RunningUS: 5},
+			{ID: "7", Type: source.TypeOp, Active: true, RunningUS: 9_000_000},
+			{ID: "10", Type: source.TypeOp, Active: true, RunningUS: 5},
+			{ID: "3", Type: source.TypeOp, Active: true, RunningUS: 1, Internal: true},
+			{ID: "9", Type: source.TypeOp, Active: true, RunningUS: 5},
+		}}, nil
+}
+
+// --once prints what the screen shows, in its order: sessions longest first (ties by ID),
+// clients by connection count (ties by IP), internal clients and sessions only with --system.
+func TestOnceSortsAndFiltersLikeTheScreen(t *testing.T) {
+	for _, tc := range []struct {
+		system            bool
+		sessions, clients string
+	}{
+		{false, "7 9 10 12", "10.0.0.10 10.0.0.1 10.0.0.9"},
+		{true, "7 9 10 12 3", "10.0.0.10 10.0.0.1 10.0.0.2 10.0.0.9"},
+	} {
+		var out, errOut bytes.Buffer
+		c := config{format: "json", pane: "all", timeout: time.Second, system: tc.system}
+		if err := once(context.Background(), unorderedSource{}, c, &out, &errOut); err != nil {
+			t.Fatal(err)
+		}
+		var doc struct {
+			Clients  []struct{ IP string }
+			Sessions []struct{ ID string }
+		}
+		if err := json.Unmarshal(out.Bytes(), &doc); err != nil {
+			t.Fatal(err)
+		}
+		var ss, cs []string
+		for _, s := range doc.Sessions {
+			ss = append(ss, s.ID)
+		}
+		for _, c := range doc.Clients {
+			cs = append(cs, c.IP)
+		}
+		if strings.Join(ss, " ") != tc.sessions || strings.Join(cs, " ") != tc.clients {
+			t.Errorf("--system=%v: sessions %v, clients %v; want %s and %s", tc.system, ss, cs, tc.sessions, tc.clients)
+		}
+	}
+}
 
 func (w warningSource) Snapshot(context.Context, source.Query) (*source.Snapshot, error) {
 	return &source.Snapshot{Source: "mongodb", TakenAt: time.Now(), Partial: true, Warnings: []string{w.warning}}, nil

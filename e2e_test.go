@@ -347,9 +347,10 @@ func (e *e2e) signal(sig syscall.Signal) {
 	}
 }
 
-// commandKeys are the first keys the commands of the demo's workload can have.
+// commandKeys are the first keys the commands of the demo's workload can have ("q": an update
+// or delete shows its statement {q, u, …}, as real servers do).
 var commandKeys = map[string]bool{"find": true, "update": true, "aggregate": true, "insert": true, "delete": true,
-	"count": true, "distinct": true, "getMore": true, "createIndexes": true, "findAndModify": true, "commitTransaction": true}
+	"count": true, "distinct": true, "getMore": true, "createIndexes": true, "findAndModify": true, "commitTransaction": true, "q": true}
 
 // openDetail selects a long-running query or update, opens it with enter and checks the detail view
 // shows that session's ID and its command as pretty-printed JSON. The selected row can end
@@ -407,7 +408,7 @@ func (e *e2e) openDetail() {
 			return len(l) > 2 && title.MatchString(l[2]) && idLine.MatchString(s) && m != nil && commandKeys[m[1]]
 		})
 		key := firstKey.FindStringSubmatch(s)[1]
-		want := map[string]string{"query": "find", "update": "update", "insert": "insert"}[sel.op]
+		want := map[string]string{"query": "find", "update": "q", "insert": "insert"}[sel.op]
 		if want != "" && key != want {
 			e.t.Fatalf("session %s is op %s but its command starts with %q; screen:\n%s", sel.id, sel.op, key, s)
 		}

@@ -56,3 +56,8 @@ func (q *Query) Shows(s *Session) bool {
 	}
 	return true
 }
+
+// ShowsClient reports whether the query's toggles let a client through: another cluster
+// member or the provider's own service (Client.Internal) needs System. It ignores the Filter
+// (see Filter.MatchClient).
+func (q *Query) ShowsClient(c *Client) bool { return !c.Internal || q.System }

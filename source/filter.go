@@ -43,7 +43,7 @@ type Term struct {
 var Ops = []string{"none", "update", "insert", "query", "command", "getmore", "remove", "killcursors"}
 
 // FilterFields are the field names a term may name.
-var FilterFields = []string{"id", "type", "op", "ns", "plan", "client", "app", "user", "driver", "host", "shard", "desc", "running"}
+var FilterFields = []string{"id", "type", "op", "ns", "plan", "client", "app", "user", "driver", "host", "shard", "desc", "command", "summary", "running"}
 
 // Empty reports whether f matches everything.
 func (f Filter) Empty() bool { return len(f.Terms) == 0 }

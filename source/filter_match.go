@@ -94,7 +94,8 @@ func (t *Term) matchSession(s *Session) bool {
 	case "":
 		return t.test(s.ID) || t.test(s.Op) || t.test(s.NS) || t.test(s.PlanSummary) ||
 			t.test(s.Client) || t.test(s.App) || t.test(s.User) || t.test(s.Driver) ||
-			t.test(s.Host) || t.test(s.Shard) || t.test(s.Desc) || t.test(s.Msg)
+			t.test(s.Host) || t.test(s.Shard) || t.test(s.Desc) || t.test(s.Msg) ||
+			t.test(s.CommandName) || t.test(s.Summary)
 	case "running":
 		return false // only comparisons apply to the running time
 	}
@@ -128,6 +129,10 @@ func sessionField(s *Session, field string) string {
 		return s.Shard
 	case "desc":
 		return s.Desc
+	case "command":
+		return s.CommandName
+	case "summary":
+		return s.Summary
 	}
 	return ""
 }

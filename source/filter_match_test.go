@@ -2,18 +2,20 @@ package source
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"testing"
-	"time"
 )
 
 func testSessions() []Session {
 	return []Session{
 		{ID: "101", Type: TypeOp, Active: true, Op: "query", NS: "shop.orders", RunningUS: 7_391_022, PlanSummary: "COLLSCAN",
-			Client: "10.20.3.17:53422", App: "orders-api", User: "ordersApp@admin", Driver: "mongo-go-driver 2.9.3", Host: "rs0-a:27017", Desc: "conn1842"},
+			Client: "10.20.3.17:53422", App: "orders-api", User: "ordersApp@admin", Driver: "mongo-go-driver 2.9.3", Host: "rs0-a:27017", Desc: "conn1842",
+			CommandName: "find", Summary: `{status: "pending"}`},
 		{ID: "shard01:102", Type: TypeOp, Active: true, Op: "getmore", NS: "local.oplog.rs", RunningUS: 1_500_000, Client: "10.20.3.18:4000",
 			App: "", User: "__system@local", Driver: "NetworkInterfaceTL", Shard: "shard01", Desc: "conn7", Internal: true},
 		{ID: "103", Type: TypeOp, Active: true, Op: "command", NS: "admin.$cmd", RunningUS: 150_000, Client: "[::1]:5000",
-			App: "MongoDB Shell", User: "dba@admin", Driver: "nodejs|mongosh 2.3", Desc: "conn9", Msg: "Index Build: scanning 40/100"},
+			App: "MongoDB Shell", User: "dba@admin", Driver: "nodejs|mongosh 2.3", Desc: "conn9", Msg: "Index Build: scanning 40/100",
+			CommandName: "createIndexes", Summary: "{customerId: 1}", Progress: &Progress{Done: 40, Total: 100}},
 		{ID: "conn200", Type: TypeIdle, Client: "10.20.3.17:53423", App: "orders-api", Desc: "conn200"},
 		{ID: "sess1", Type: TypeIdleSession, Client: "10.20.3.19:1", App: "billing", Desc: "conn300"},
 		{ID: "cur1", Type: TypeIdleCursor, Op: "getmore", NS: "shop.orders", Client: "10.20.3.19:2", App: "Bïlling ÜNICODE", Desc: "conn301"},
@@ -71,6 +73,13 @@ func TestFilterMatch(t *testing.T) {
 		{"ünicode", "cur1"},
 		{"app:BÏLLING", "cur1"},
 		{"nothing-matches-this", ""},
+		{"command:find", "101"},
+		{"CMD=createindexes", "103"},
+		{"createIndexes", "103"},
+		{"summary:pending", "101"},
+		{`summary:"customerid: 1"`, "103"},
+		{`"status: \"pending\""`, "101"},
+		{"Command:/^create/ RUNNING>100MS", "103"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.filter, func(t *testing.T) {
@@ -79,9 +88,14 @@ func TestFilterMatch(t *testing.T) {
 				t.Fatal(err)
 			}
 			var got []Session
-			for _, s := range testSessions() {
+			all := testSessions()
+			folded := Fold(all)
+			for i, s := range all {
 				if f.Match(&s) {
 					got = append(got, s)
+				}
+				if f.MatchFolded(&s, folded[i]) != f.Match(&s) || f.MatchFolded(&s, FoldSession(&s)) != f.Match(&s) {
+					t.Errorf("session %s: MatchFolded = %v, Match = %v", s.ID, !f.Match(&s), f.Match(&s))
 				}
 			}
 			if ids(got) != tc.want {
@@ -218,12 +232,17 @@ func TestMatchDoesNotAllocate(t *testing.T) {
 	}
 }
 
-// sessions100k is a realistic mix: every 10th session active, IPs, apps and namespaces varied.
+// sessions100k is a realistic mix: every 10th session active, IPs, apps and namespaces varied,
+// listed in an order unrelated to any sort (IDs and running times shuffled with a fixed
+// seed), each session's text allocated where it is listed, as a source builds a snapshot.
 func sessions100k() []Session {
 	apps := []string{"orders-api", "billing", "mongosh", "reports", "etl-loader"}
 	ops := []string{"query", "getmore", "insert", "update", "command"}
+	cmds := []string{"find", "getMore", "insert", "update", "aggregate"}
 	out := make([]Session, 100_000)
-	for i := range out {
+	perm := rand.New(rand.NewPCG(1, 2)).Perm(len(out))
+	for k := range out {
+		i := perm[k]
 		s := Session{
 			ID: fmt.Sprint(4_000_000 + i), Type: TypeIdle, Client: fmt.Sprintf("10.%d.%d.%d:%d", i%7, i%250, i%200, 30000+i%30000),
 			App: apps[i%len(apps)], User: "app@admin", Driver: "mongo-go-driver 2.9.3", Host: "rs0-a:27017", Desc: fmt.Sprintf("conn%d", i),
@@ -232,27 +251,34 @@ func sessions100k() []Session {
 			s.Type, s.Active, s.Op, s.NS = TypeOp, true, ops[i%len(ops)], fmt.Sprintf("shop.coll%d", i%50)
 			s.RunningUS = int64(i%9000) * 1000
 			s.PlanSummary = "IXSCAN { _id: 1 }"
+			s.CommandName, s.Summary = cmds[i%len(cmds)], fmt.Sprintf("{customerId: %d}", i)
+		} else {
+			s.ID = fmt.Sprintf("conn%d", i)
 		}
-		out[i] = s
+		out[k] = s
 	}
 	return out
 }
 
-// BenchmarkFilter100k re-filters 100 000 sessions, as the UI does on each filter keystroke.
+var filters100k = []struct{ name, filter string }{
+	{"freetext", "orders"},
+	{"fields", "op:query running>1s -app:mongosh"},
+	{"regex", `ns:/^shop\.coll1/`},
+	{"mixed", `op:query running>1s -app:mongosh orders ns:/^shop\./`},
+}
+
+// BenchmarkFilter100k re-filters 100 000 sessions with Match, column by column, as a
+// one-shot Apply does.
 func BenchmarkFilter100k(b *testing.B) {
 	all := sessions100k()
-	for _, bc := range []struct{ name, filter string }{
-		{"freetext", "orders"},
-		{"fields", "op:query running>1s -app:mongosh"},
-		{"regex", `ns:/^shop\.coll1/`},
-		{"mixed", `op:query running>1s -app:mongosh orders ns:/^shop\./`},
-	} {
+	for _, bc := range filters100k {
 		f, err := ParseFilter(bc.filter)
 		if err != nil {
 			b.Fatal(err)
 		}
 		b.Run(bc.name, func(b *testing.B) {
 			b.ReportAllocs()
+			meterCPU(b)
 			for b.Loop() {
 				n := 0
 				for i := range all {
@@ -260,25 +286,111 @@ func BenchmarkFilter100k(b *testing.B) {
 						n++
 					}
 				}
-				if n == len(all) {
-					b.Fatal("filter matched everything")
+				if n == len(all) || n == 0 {
+					b.Fatalf("filter matched %d", n)
 				}
 			}
 		})
 	}
 }
 
-// BenchmarkApply100k filters a 100 000-session snapshot copy in place (toggles + filter).
+// BenchmarkFilterFolded100k re-filters 100 000 sessions whose haystacks were folded when the
+// snapshot arrived (BenchmarkFold100k), as a UI does on every filter keystroke.
+func BenchmarkFilterFolded100k(b *testing.B) {
+	all := sessions100k()
+	folded := Fold(all)
+	for _, bc := range filters100k {
+		f, err := ParseFilter(bc.filter)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			meterCPU(b)
+			for b.Loop() {
+				n := 0
+				for i := range all {
+					if f.MatchFolded(&all[i], folded[i]) {
+						n++
+					}
+				}
+				if n == len(all) || n == 0 {
+					b.Fatalf("filter matched %d", n)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkFold100k folds 100 000 sessions' haystacks (once per snapshot).
+func BenchmarkFold100k(b *testing.B) {
+	all := sessions100k()
+	b.ReportAllocs()
+	meterCPU(b)
+	for b.Loop() {
+		_ = Fold(all)
+	}
+}
+
+// BenchmarkApply100k filters a 100 000-session snapshot in place (toggles + filter): the
+// copy that gives each round the same unfiltered snapshot is not timed.
 func BenchmarkApply100k(b *testing.B) {
 	all := sessions100k()
-	f, _ := ParseFilter("op:query running>1s")
-	q := Query{IdleConnections: true, Filter: f}
+	work := make([]Session, len(all))
+	for _, bc := range filters100k {
+		f, _ := ParseFilter(bc.filter)
+		q := Query{IdleConnections: true, Filter: f}
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			m := meterCPU(b)
+			for b.Loop() {
+				m.stop()
+				copy(work, all)
+				snap := &Snapshot{Sessions: work}
+				m.start()
+				Apply(snap, q)
+			}
+		})
+	}
+}
+
+// BenchmarkSessionOrder100k orders 100 000 sessions that come in an unrelated order (the
+// index order SortSessions applies).
+func BenchmarkSessionOrder100k(b *testing.B) {
+	all := sessions100k()
+	b.ReportAllocs()
+	meterCPU(b)
+	for b.Loop() {
+		_ = SessionOrder(all)
+	}
+}
+
+// BenchmarkSortSessions100k sorts 100 000 sessions in place from an unrelated order; the copy
+// that restores that order each round is not timed.
+func BenchmarkSortSessions100k(b *testing.B) {
+	all := sessions100k()
 	work := make([]Session, len(all))
 	b.ReportAllocs()
+	m := meterCPU(b)
 	for b.Loop() {
+		m.stop()
 		copy(work, all)
-		snap := &Snapshot{Sessions: work}
-		Apply(snap, q)
+		m.start()
+		SortSessions(work)
 	}
-	_ = time.Second
+}
+
+func TestShowsClient(t *testing.T) {
+	member, app := &Client{IP: "10.0.0.2", Internal: true}, &Client{IP: "10.0.0.9"}
+	for _, tc := range []struct {
+		q          Query
+		member, ok bool
+	}{{Query{}, false, true}, {Query{System: true}, true, true}, {Query{IdleConnections: true}, false, true}} {
+		if got := tc.q.ShowsClient(member); got != tc.member {
+			t.Errorf("%+v: ShowsClient(internal) = %v", tc.q, got)
+		}
+		if got := tc.q.ShowsClient(app); got != tc.ok {
+			t.Errorf("%+v: ShowsClient(app) = %v", tc.q, got)
+		}
+	}
 }

@@ -31,6 +31,7 @@ var fieldAliases = map[string]string{
 	"ip":          "client",
 	"namespace":   "ns",
 	"opid":        "id",
+	"cmd":         "command",
 }
 
 // canonicalField returns the FilterFields name for a typed field name (case-insensitive).
@@ -50,10 +51,12 @@ func canonicalField(name string) (string, bool) {
 //	orders                  free text: any column contains "orders" (case-insensitive)
 //	"orders api"            quoted text may contain spaces
 //	app:orders              one column contains the text (fields: FilterFields, plus the
-//	                        aliases planSummary, application, appName, ip, namespace, opid)
+//	                        aliases planSummary, application, appName, ip, namespace, opid, cmd;
+//	                        field names are case-insensitive)
 //	app=orders-api          one column equals the text (case-insensitive)
 //	ns:/^shop\./  /coll$/   regular expressions (case-insensitive), on one or any column
 //	running>5s              running time comparisons: > >= < <= =, with us, ms, s, m, h
+//	                        (units case-insensitive: RUNNING>5S, running>200Ms)
 //	running>=1.5  running<200ms   a bare number is seconds
 //	-op:getmore  !app:mongosh     a leading - or ! negates a term
 //
@@ -342,7 +345,8 @@ func (p *parser) duration() (time.Duration, error) {
 	if strings.HasPrefix(s, "-") || strings.HasPrefix(s, "+") {
 		return bad()
 	}
-	d, err := time.ParseDuration(s)
+	// Units are case-insensitive ("5S", "200Ms"); "m" is minutes, "ms" milliseconds either way.
+	d, err := time.ParseDuration(strings.ToLower(s))
 	if err != nil || d < 0 {
 		return bad()
 	}

@@ -78,6 +78,15 @@ func TestParseFilter(t *testing.T) {
 		{"orders-api", []termSpec{{kind: Contains, value: "orders-api"}}},
 		{"op:query running>1s", []termSpec{{field: "op", kind: Contains, value: "query"}, {field: "running", kind: Compare, cmp: ">", dur: time.Second}}},
 		{"ÄPP", []termSpec{{kind: Contains, value: "äpp"}}},
+		// Units are case-insensitive, like field names; "m" stays minutes, "ms" milliseconds.
+		{"RUNNING>5S", []termSpec{{field: "running", kind: Compare, cmp: ">", dur: 5 * time.Second}}},
+		{"running>5Ms", []termSpec{{field: "running", kind: Compare, cmp: ">", dur: 5 * time.Millisecond}}},
+		{"Running>=2M", []termSpec{{field: "running", kind: Compare, cmp: ">=", dur: 2 * time.Minute}}},
+		{"running<1H30M", []termSpec{{field: "running", kind: Compare, cmp: "<", dur: 90 * time.Minute}}},
+		{"running>500US", []termSpec{{field: "running", kind: Compare, cmp: ">", dur: 500 * time.Microsecond}}},
+		{"command:aggregate", []termSpec{{field: "command", kind: Contains, value: "aggregate"}}},
+		{"CMD=createIndexes", []termSpec{{field: "command", kind: Equals, value: "createIndexes"}}},
+		{`summary:"$match"`, []termSpec{{field: "summary", kind: Contains, value: "$match"}}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.in, func(t *testing.T) {
@@ -120,6 +129,9 @@ func TestParseFilterErrors(t *testing.T) {
 		{"/a(b/", 0, []string{"invalid regular expression /a(b/", "missing closing )"}},
 		{"ns:/[z-a]/", 3, []string{"invalid regular expression", "invalid character class range"}},
 		{"running>5x", 8, []string{`invalid duration "5x"`, "5s"}},
+		{"RUNNING>5X", 8, []string{`invalid duration "5X"`}},
+		{"running>5sx", 8, []string{`invalid duration "5sx"`}},
+		{"command>5", 7, []string{"only running can be compared"}},
 		{"running>", 8, []string{"missing duration"}},
 		{"running>-5s", 8, []string{"invalid duration"}},
 		{"running>1e3", 8, []string{"invalid duration"}},

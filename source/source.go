@@ -176,7 +176,10 @@ type Session struct {
 	ConnectionID   int64           `json:"connection_id"`
 	WaitingForLock bool            `json:"waiting_for_lock"`
 	NumYields      int64           `json:"num_yields"`
-	Command        json.RawMessage `json:"command"` // relaxed Extended JSON; a JSON string when the provider's text is not JSON
+	CommandName    string          `json:"command_name,omitempty"` // find, aggregate, createIndexes, getMore, update, …
+	Summary        string          `json:"summary,omitempty"`      // one cleaned line of the query (QueryPart.Summary)
+	Progress       *Progress       `json:"progress,omitempty"`     // when the server reports it (index builds, …)
+	Command        json.RawMessage `json:"command"`                // relaxed Extended JSON; a JSON string when the provider's text is not JSON
 
 	// Fields below are not part of the stable one-shot JSON.
 

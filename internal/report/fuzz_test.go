@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"encoding/csv"
+	"encoding/json"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -65,7 +66,19 @@ func checkCSV(t *testing.T, pane string, snap *source.Snapshot, fields, rows int
 	want := sessionRow(&snap.Sessions[0])
 	if pane == "clients" {
 		c := snap.Clients[0]
-		want = []string{c.IP, "", "", "", strings.Join(c.Apps, "|"), strings.Join(c.Users, "|"), ""}
+		want = []string{c.IP, "", "", "", csvList(c.Apps), csvList(c.Users), ""}
+		// A list cell is a JSON array that reads back as the list (invalid UTF-8 aside).
+		for i, l := range [][]string{c.Apps, c.Users} {
+			var got []string
+			if err := json.Unmarshal([]byte(records[1][4+i]), &got); err != nil || len(got) != len(l) {
+				t.Fatalf("list cell %q is not the JSON array of %q: %v", records[1][4+i], l, err)
+			}
+			for j := range l {
+				if got[j] != strings.ToValidUTF8(l[j], "\uFFFD") {
+					t.Fatalf("list cell %q item %d reads %q, want %q", records[1][4+i], j, got[j], l[j])
+				}
+			}
+		}
 	}
 	for i, cell := range records[1] {
 		if cell != "" && strings.ContainsRune("=+-@\t\r\n", rune(cell[0])) && !plainNumber(cell) {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/currentop/currentop/source"
 )
@@ -24,8 +23,8 @@ func Instances(w io.Writer, format string, insts []source.Instance) error {
 		_, err := fmt.Fprintln(w, "no instances in this region")
 		return err
 	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tNAME\tREGION\tVERSION\tTYPE\tSTATUS\tNODES")
+	// Aligned by display width: instance names are often Chinese.
+	rows := [][]string{{"ID", "NAME", "REGION", "VERSION", "TYPE", "STATUS", "NODES"}}
 	for _, in := range insts {
 		nodes := "-"
 		if len(in.Nodes) > 0 {
@@ -36,10 +35,10 @@ func Instances(w io.Writer, format string, insts []source.Instance) error {
 			}
 			nodes = strings.Join(clean, ",")
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", instanceCell(in.ID), instanceCell(in.Name), instanceCell(in.Region),
-			instanceCell(in.Version), instanceCell(in.Type), instanceCell(in.Status), nodes)
+		rows = append(rows, []string{instanceCell(in.ID), instanceCell(in.Name), instanceCell(in.Region),
+			instanceCell(in.Version), instanceCell(in.Type), instanceCell(in.Status), nodes})
 	}
-	return tw.Flush()
+	return WriteAligned(w, rows)
 }
 
 // instanceCell is one cleaned cell of the instance table; "-" when empty, so columns stay aligned.

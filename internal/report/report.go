@@ -10,11 +10,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
+	"slices"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 	"unicode/utf8"
+
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/currentop/currentop/source"
 )
@@ -107,7 +110,7 @@ func nonNil(s []string) []string {
 	return s
 }
 
-var sessionColumns = []string{"id", "type", "active", "op", "ns", "running_us", "plan_summary", "client", "app", "user", "driver", "host", "shard", "desc", "connection_id", "waiting_for_lock", "num_yields", "command"}
+var sessionColumns = []string{"id", "type", "active", "op", "ns", "running_us", "plan_summary", "client", "app", "user", "driver", "host", "shard", "desc", "connection_id", "waiting_for_lock", "num_yields", "command_name", "summary", "progress_done", "progress_total", "command"}
 
 // SessionsCSV writes one row per session with a header row. Cells a spreadsheet would
 // evaluate are neutralised (see csvSafe).
@@ -125,15 +128,23 @@ func SessionsCSV(w io.Writer, snap *source.Snapshot) error {
 	return cw.Error()
 }
 
+// sessionRow is one session's CSV cells: numbers raw, progress empty when unknown.
 func sessionRow(s *source.Session) []string {
+	done, total := "", ""
+	if p := s.Progress; p != nil {
+		done, total = strconv.FormatInt(p.Done, 10), strconv.FormatInt(p.Total, 10)
+	}
 	return []string{s.ID, s.Type, strconv.FormatBool(s.Active), s.Op, s.NS,
 		strconv.FormatInt(s.RunningUS, 10), s.PlanSummary, s.Client, s.App, s.User, s.Driver,
 		s.Host, s.Shard, s.Desc, strconv.FormatInt(s.ConnectionID, 10),
-		strconv.FormatBool(s.WaitingForLock), strconv.FormatInt(s.NumYields, 10), string(s.Command)}
+		strconv.FormatBool(s.WaitingForLock), strconv.FormatInt(s.NumYields, 10),
+		s.CommandName, s.Summary, done, total, string(s.Command)}
 }
 
-// ClientsCSV writes one row per client IP with a header row; list cells are joined with "|".
-// Cells a spreadsheet would evaluate are neutralised (see csvSafe).
+// ClientsCSV writes one row per client IP with a header row. A list cell (apps, users,
+// drivers) is a JSON array of strings, ["orders-api","mongosh 2.3.1"]: no separator can be
+// confused with a value (driver names contain "|", app names anything), and every language
+// reads it back. Cells a spreadsheet would evaluate are neutralised (see csvSafe).
 func ClientsCSV(w io.Writer, snap *source.Snapshot) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write([]string{"ip", "count", "active", "internal", "apps", "users", "drivers"}); err != nil {
@@ -141,13 +152,24 @@ func ClientsCSV(w io.Writer, snap *source.Snapshot) error {
 	}
 	for _, c := range snap.Clients {
 		row := []string{c.IP, strconv.Itoa(c.Count), strconv.Itoa(c.Active), strconv.FormatBool(c.Internal),
-			strings.Join(c.Apps, "|"), strings.Join(c.Users, "|"), strings.Join(c.Drivers, "|")}
+			csvList(c.Apps), csvList(c.Users), csvList(c.Drivers)}
 		if err := cw.Write(csvSafeRow(row)); err != nil {
 			return err
 		}
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// csvList is a list cell: a JSON array of the strings ([] when empty).
+func csvList(l []string) string {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if enc.Encode(nonNil(l)) != nil {
+		return "[]"
+	}
+	return strings.TrimSuffix(b.String(), "\n")
 }
 
 // csvSafe neutralises a cell that a spreadsheet would evaluate as a formula, as OWASP
@@ -186,43 +208,120 @@ func plainNumber(s string) bool {
 	return errors.As(err, &ne) && ne.Err == strconv.ErrRange
 }
 
-// Table writes a human-readable summary: the server line, then the clients and/or sessions.
-// Every text is cleaned (source.Clean): no control character reaches the terminal, and no
-// tab breaks the alignment.
+// Table writes a human-readable summary: the server line, then the clients and/or sessions,
+// in columns aligned by display width (a CJK character takes two cells), counts with
+// thousands separators. Every text is cleaned (source.Clean): no control character reaches
+// the terminal.
 func Table(w io.Writer, pane string, snap *source.Snapshot) error {
 	sv := snap.Server
-	fmt.Fprintf(w, "%s %s  %s %s  up %s  conns %d current / %d available, %d active  at %s\n",
-		source.Clean(snap.Source), source.Clean(snap.Target), source.Clean(sv.Kind), source.Clean(sv.Version),
-		source.FormatDuration(time.Duration(sv.UptimeS)*time.Second),
-		sv.Connections.Current, sv.Connections.Available, sv.Connections.Active,
+	up := ""
+	if sv.UptimeS > 0 { // 0: unknown (cloud sources) or not yet a second
+		up = "  up " + Uptime(sv.UptimeS)
+	}
+	bw := bufio.NewWriter(w)
+	fmt.Fprintf(bw, "%s %s  %s %s%s  conns %s current / %s available, %s active  at %s\n",
+		source.Clean(snap.Source), source.Clean(snap.Target), source.Clean(sv.Kind), source.Clean(sv.Version), up,
+		Thousands(sv.Connections.Current), Thousands(sv.Connections.Available), Thousands(sv.Connections.Active),
 		snap.TakenAt.UTC().Format(time.RFC3339))
 	for _, warn := range snap.Warnings {
-		fmt.Fprintf(w, "warning: %s\n", source.Clean(warn))
+		fmt.Fprintf(bw, "warning: %s\n", source.Clean(warn))
 	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	if pane != "sessions" {
-		fmt.Fprintf(tw, "\nCLIENT\tCONNS\tACTIVE\tINTERNAL\tAPPS\tUSERS\tDRIVERS\n")
+		rows := [][]string{{"CLIENT", "CONNS", "ACTIVE", "INTERNAL", "APPS", "USERS", "DRIVERS"}}
 		for _, c := range snap.Clients {
-			fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%s\t%s\n", dash(c.IP), c.Count, c.Active, yes(c.Internal),
-				list(c.Apps), list(c.Users), list(c.Drivers))
+			rows = append(rows, []string{dash(c.IP), Thousands(int64(c.Count)), Thousands(int64(c.Active)), yes(c.Internal),
+				list(c.Apps), list(c.Users), list(c.Drivers)})
+		}
+		bw.WriteString("\n")
+		if err := WriteAligned(bw, rows, 1, 2); err != nil {
+			return err
 		}
 	}
 	if pane != "clients" {
-		fmt.Fprintf(tw, "\nID\tOP\tNS\tRUNNING\tPLAN\tCLIENT\tAPP\tUSER\tDESC\tLOCK\n")
+		rows := [][]string{{"ID", "OP", "COMMAND", "NS", "RUNNING", "PLAN", "CLIENT", "APP", "USER", "DESC", "LOCK", "PROGRESS", "SUMMARY"}}
 		for _, s := range snap.Sessions {
 			running := "-"
 			if s.Active {
 				running = source.FormatDuration(s.Running())
 			}
-			lock := ""
+			lock, progress := "-", "-"
 			if s.WaitingForLock {
 				lock = "waiting"
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", dash(s.ID), dash(s.Op), dash(s.NS), running,
-				dash(s.PlanSummary), dash(s.Client), dash(s.App), dash(s.User), dash(s.Desc), lock)
+			if p := s.Progress; p != nil {
+				progress = strconv.Itoa(p.Percent()) + "%"
+			}
+			rows = append(rows, []string{dash(s.ID), dash(s.Op), dash(s.CommandName), dash(s.NS), running,
+				dash(s.PlanSummary), dash(s.Client), dash(s.App), dash(s.User), dash(s.Desc), lock, progress, dash(s.Summary)})
+		}
+		bw.WriteString("\n")
+		if err := WriteAligned(bw, rows, 4, 11); err != nil {
+			return err
 		}
 	}
-	return tw.Flush()
+	return bw.Flush()
+}
+
+// WriteAligned writes rows in columns two spaces apart, each as wide as its widest cell in
+// terminal cells (ansi.StringWidth: wide characters count two), with no trailing blanks.
+// The columns in right are right-aligned (numbers, durations, percentages). Cells are
+// written as they are: clean them first.
+func WriteAligned(w io.Writer, rows [][]string, right ...int) error {
+	bw := bufio.NewWriter(w)
+	var widths []int
+	for _, r := range rows {
+		for i, c := range r {
+			if i >= len(widths) {
+				widths = append(widths, 0)
+			}
+			widths[i] = max(widths[i], ansi.StringWidth(c))
+		}
+	}
+	for _, r := range rows {
+		var line strings.Builder
+		for i, c := range r {
+			if i > 0 {
+				line.WriteString("  ")
+			}
+			pad := strings.Repeat(" ", widths[i]-ansi.StringWidth(c))
+			if slices.Contains(right, i) {
+				line.WriteString(pad + c)
+			} else {
+				line.WriteString(c + pad)
+			}
+		}
+		bw.WriteString(strings.TrimRight(line.String(), " "))
+		bw.WriteString("\n")
+	}
+	return bw.Flush()
+}
+
+// Thousands writes n with thousands separators: 838,587.
+func Thousands(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	neg := strings.HasPrefix(s, "-")
+	if neg {
+		s = s[1:]
+	}
+	var b strings.Builder
+	if neg {
+		b.WriteByte('-')
+	}
+	for i := range len(s) {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+// Uptime renders a server's uptime in whole seconds: 42s, 3m12s, 2h05m, 1d0h.
+func Uptime(secs int64) string {
+	if secs < 60 {
+		return strconv.FormatInt(max(secs, 0), 10) + "s"
+	}
+	return source.FormatDuration(time.Duration(min(secs, math.MaxInt64/int64(time.Second))) * time.Second)
 }
 
 func yes(b bool) string {
@@ -248,5 +347,5 @@ func list(s []string) string {
 	for i, v := range s {
 		clean[i] = source.Clean(v)
 	}
-	return strings.Join(clean, ",")
+	return strings.Join(clean, ", ")
 }

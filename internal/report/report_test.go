@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/charmbracelet/x/ansi"
+
 	"github.com/currentop/currentop/source"
 )
 
@@ -119,7 +121,8 @@ func TestCSVQuotesUntrustedText(t *testing.T) {
 	if err := Write(&buf, "csv", "clients", snap); err != nil {
 		t.Fatal(err)
 	}
-	if got := buf.String(); got != "ip,count,active,internal,apps,users,drivers\n10.20.3.17,40,2,false,orders-api,ordersApp@admin,mongo-go-driver 2.9.3\n" {
+	if got := buf.String(); got != `ip,count,active,internal,apps,users,drivers`+"\n"+
+		`10.20.3.17,40,2,false,"[""orders-api""]","[""ordersApp@admin""]","[""mongo-go-driver 2.9.3""]"`+"\n" {
 		t.Errorf("clients csv = %q", got)
 	}
 }
@@ -180,7 +183,7 @@ func TestCSVNeutralisesFormulas(t *testing.T) {
 					t.Errorf("%s %q: column %s = %q can start a formula", pane, app, rows[0][i], cell)
 				}
 			}
-			if want := "'" + app; !slices.Contains(rows[1], want) && !slices.Contains(rows[1], want+"|ok") {
+			if want := "'" + app; !slices.Contains(rows[1], want) {
 				t.Errorf("%s %q: no cell is the text with a leading quote: %q", pane, app, rows[1])
 			}
 		}
@@ -256,5 +259,148 @@ func TestJSONStreamsTheWholeDocument(t *testing.T) {
 	}
 	if got.String() != want.String() {
 		t.Errorf("streamed:\n%s\nwhole:\n%s", got.String(), want.String())
+	}
+}
+
+// richSnapshot has what the design example lacks: wide characters, an index build with
+// progress, a lock wait, summaries, counts in the thousands and an internal client.
+func richSnapshot() *source.Snapshot {
+	snap := designSnapshot()
+	snap.Server.UptimeS = 42
+	snap.Server.Connections = source.Connections{Current: 2277, Available: 838587, Active: 1203}
+	snap.Clients = append(snap.Clients,
+		source.Client{IP: "10.20.3.99", Count: 2029, Active: 1180, Apps: []string{"订单服务", "billing"},
+			Drivers: []string{"mongo-java-driver|sync 5.1.0"}},
+		source.Client{IP: "10.20.0.2", Count: 3, Internal: true, Users: []string{"__system@local"}})
+	s := &snap.Sessions[0]
+	s.CommandName, s.Summary = "find", `{status: "pending", total: {$gt: 100}}`
+	snap.Sessions = append(snap.Sessions,
+		source.Session{ID: "4121004", Type: "op", Active: true, Op: "command", NS: "shop.orders", RunningUS: 95_131_020,
+			Client: "10.20.3.50:51500", App: "mongosh 2.3.1", User: "dba@admin", Desc: "conn1990",
+			CommandName: "createIndexes", Summary: "{customerId: 1, createdAt: -1}", Progress: &source.Progress{Done: 12763930, Total: 15116380}},
+		source.Session{ID: "4121077", Type: "op", Active: true, Op: "update", NS: "账单.invoices", RunningUS: 12_000_000,
+			Client: "10.20.3.99:40001", App: "订单服务", WaitingForLock: true, Desc: "conn2001",
+			CommandName: "update", Summary: `{status: "open"}`})
+	return snap
+}
+
+func TestTableRich(t *testing.T) {
+	var buf bytes.Buffer
+	if err := Write(&buf, "table", "all", richSnapshot()); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "rich.table", buf.Bytes())
+	// Wide characters keep the columns aligned: in every block, each header's column starts
+	// at the same display column in every row.
+	for _, block := range strings.Split(buf.String(), "\n\n")[1:] {
+		lines := strings.Split(strings.TrimSpace(block), "\n")
+		starts := columnStarts(lines[0])
+		for _, l := range lines[1:] {
+			for _, col := range starts[1:] {
+				if w := ansi.StringWidth(l); col < w && !strings.HasPrefix(cutCells(l, col-2), "  ") {
+					t.Errorf("column at %d is not preceded by a gap in %q", col, l)
+				}
+			}
+		}
+	}
+}
+
+// columnStarts are the display columns where a header line's words start.
+func columnStarts(header string) []int {
+	var out []int
+	prev := ' '
+	for i, r := range header {
+		if r != ' ' && prev == ' ' {
+			out = append(out, i) // headers are ASCII: bytes are cells
+		}
+		prev = r
+	}
+	return out
+}
+
+// cutCells is s from display column col on.
+func cutCells(s string, col int) string {
+	w := 0
+	for i, r := range s {
+		if w >= col {
+			return s[i:]
+		}
+		w += ansi.StringWidth(string(r))
+	}
+	return ""
+}
+
+func TestThousandsAndUptime(t *testing.T) {
+	for n, want := range map[int64]string{0: "0", 999: "999", 1000: "1,000", 838587: "838,587", -2277: "-2,277",
+		math.MaxInt64: "9,223,372,036,854,775,807", math.MinInt64: "-9,223,372,036,854,775,808"} {
+		if got := Thousands(n); got != want {
+			t.Errorf("Thousands(%d) = %q, want %q", n, got, want)
+		}
+	}
+	for secs, want := range map[int64]string{0: "0s", 42: "42s", 192: "3m12s", 86400: "1d00h", math.MaxInt64: ">100y"} {
+		if got := Uptime(secs); got != want {
+			t.Errorf("Uptime(%d) = %q, want %q", secs, got, want)
+		}
+	}
+	// A fresh server's (or a cloud source's unknown) uptime is left out, not "up 0ms".
+	snap := designSnapshot()
+	snap.Server.UptimeS = 0
+	var buf bytes.Buffer
+	if err := Write(&buf, "table", "sessions", snap); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(buf.String(), " up ") {
+		t.Errorf("header with no uptime: %q", strings.SplitN(buf.String(), "\n", 2)[0])
+	}
+}
+
+// The JSON has the additive fields when known and leaves them out when not.
+func TestJSONCommandNameSummaryProgress(t *testing.T) {
+	var buf bytes.Buffer
+	if err := JSON(&buf, richSnapshot()); err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Sessions []map[string]json.RawMessage `json:"sessions"`
+	}
+	if err := json.Unmarshal(buf.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	ib := doc.Sessions[1]
+	if string(ib["command_name"]) != `"createIndexes"` || string(ib["summary"]) != `"{customerId: 1, createdAt: -1}"` ||
+		string(ib["progress"]) != `{"done":12763930,"total":15116380}` {
+		t.Errorf("index build: %s", buf.Bytes())
+	}
+	if _, ok := doc.Sessions[2]["progress"]; ok {
+		t.Errorf("a session with no progress has one: %s", buf.Bytes())
+	}
+	// CSV: raw numbers, progress cells empty when unknown.
+	buf.Reset()
+	if err := Write(&buf, "csv", "sessions", richSnapshot()); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(&buf).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := func(name string) int { return slices.Index(rows[0], name) }
+	if got := rows[2][col("progress_done")] + "/" + rows[2][col("progress_total")]; got != "12763930/15116380" {
+		t.Errorf("index build progress in CSV = %q", got)
+	}
+	if got := rows[3][col("progress_done")] + rows[3][col("progress_total")]; got != "" {
+		t.Errorf("unknown progress in CSV = %q", got)
+	}
+	if rows[2][col("command_name")] != "createIndexes" || rows[1][col("summary")] != `{status: "pending", total: {$gt: 100}}` {
+		t.Errorf("CSV rows %q", rows)
+	}
+	// A driver name with "|" stays one item of the list cell.
+	buf.Reset()
+	if err := Write(&buf, "csv", "clients", richSnapshot()); err != nil {
+		t.Fatal(err)
+	}
+	rows, _ = csv.NewReader(&buf).ReadAll()
+	var drivers []string
+	if err := json.Unmarshal([]byte(rows[2][6]), &drivers); err != nil || len(drivers) != 1 || drivers[0] != "mongo-java-driver|sync 5.1.0" {
+		t.Errorf("drivers cell %q: %q %v", rows[2][6], drivers, err)
 	}
 }

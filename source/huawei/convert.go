@@ -63,6 +63,8 @@ func toSession(raw json.RawMessage, nodeHost string) (converted, bool) {
 	}
 	cmd, meta, truncated := parseOperation(string(a.Operation))
 	s.Command = cmd
+	// The operation text is the command: its name and query; the API reports no progress.
+	s.CommandName, s.Summary = source.DescribeCommand(s.Op, cmd)
 	s.App, s.Driver = meta.app(), meta.driver()
 	s.Internal = isInternal(&s, meta)
 	if len(raw) <= maxCommand {

@@ -98,7 +98,11 @@ func (l *layout) convert(doc bson.Raw, host string) source.Session {
 	if s.App == "" && l.appMeta != nil {
 		s.App = str(doc, l.appMeta...)
 	}
-	s.User = firstUser(doc, l.users)
+	if l.lean {
+		s.User = str(doc, l.users...) // "user@db", made server-side
+	} else {
+		s.User = firstUser(doc, l.users)
+	}
 	if v, ok := lookup(doc, l.driver...); ok {
 		s.Driver = driverString(v)
 	}
@@ -108,6 +112,7 @@ func (l *layout) convert(doc bson.Raw, host string) source.Session {
 	s.Msg = str(doc, "msg")
 	s.ID = l.sessionID(doc, s)
 	s.Command = l.command(doc)
+	l.describe(doc, &s)
 	// The whole document backs the detail view: for operations, and for idle sessions and
 	// cursors, whose transaction, lsid and cursor fields are the point. Plain idle connections
 	// (tens of thousands of them) carry nothing the fields above lack; a lean document is not
@@ -282,7 +287,11 @@ func (l *layout) isInternal(doc bson.Raw) bool {
 	if !hasConn && rawStr(doc, l.typ...) != source.TypeIdleCursor {
 		return true // an internal thread: no network client
 	}
-	if hasSystemUser(doc, l.users) {
+	if l.lean {
+		if system, _ := boolOK(doc, "S"); system {
+			return true
+		}
+	} else if hasSystemUser(doc, l.users) {
 		return true
 	}
 	if strings.HasPrefix(l.driverName(doc), "NetworkInterfaceTL") {

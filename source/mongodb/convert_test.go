@@ -41,6 +41,7 @@ func TestConvertExamples(t *testing.T) {
 			PlanSummary: "COLLSCAN", Client: "10.20.3.17:53422", App: "orders-api", User: "ordersApp@admin",
 			Driver: "mongo-go-driver 2.9.3", Host: "rs0-a.example.net:27017", Desc: "conn1842",
 			ConnectionID: 1842, NumYields: 7402,
+			CommandName: "find", Summary: `{status: "pending", total: {$gt: 100}}`,
 		}, `"find":"orders"`, true},
 		{"b_idle_connection.json", source.Session{
 			ID: "conn1650", Type: "idle", Client: "10.20.3.17:53380", App: "orders-api", User: "ordersApp@admin",
@@ -50,17 +51,21 @@ func TestConvertExamples(t *testing.T) {
 			ID: "4120311", Type: "op", Active: true, Op: "getmore", NS: "shop.orders", RunningUS: 612004,
 			PlanSummary: "COLLSCAN", Client: "10.20.3.40:40112", App: "cdc-worker", User: "cdc@admin",
 			Driver: "mongo-go-driver 2.9.3", Host: "rs0-a.example.net:27017", Desc: "conn1907", ConnectionID: 1907,
+			// A getMore is summarised by its cursor's command.
+			CommandName: "getMore", Summary: `[$changeStream {fullDocument: "updateLookup"}]`,
 		}, `"getMore":6312883190488772611`, true},
 		{"d_mongos_op.json", source.Session{
 			ID: "shardB:982211", Type: "op", Active: true, Op: "query", NS: "shop.orders", RunningUS: 3190114,
 			PlanSummary: "IXSCAN { customerId: 1, createdAt: -1 }", Client: "10.20.3.17:53422", App: "orders-api",
 			User: "ordersApp@admin", Driver: "mongo-go-driver 2.9.3", Host: "shardb-1.example.net:27018",
 			Shard: "shardB", Desc: "conn311", ConnectionID: 311, NumYields: 1841,
+			CommandName: "find", Summary: `{customerId: 81723}`,
 		}, `"customerId":81723`, true},
 		{"e_awaitable_hello.json", source.Session{
 			ID: "4119790", Type: "op", Active: true, Op: "command", NS: "admin.$cmd", RunningUS: 8312004,
 			Client: "10.20.3.17:53384", App: "orders-api", Driver: "mongo-go-driver 2.9.3",
 			Host: "rs0-a.example.net:27017", Desc: "conn1651", ConnectionID: 1651, Internal: true,
+			CommandName: "hello",
 		}, `"topologyVersion"`, true},
 		{"f_internal_thread.json", source.Session{
 			ID: "201", Type: "op", Active: true, Op: "none", Host: "ip-10-122-5-147:27017", Desc: "JournalFlusher",
@@ -73,13 +78,13 @@ func TestConvertExamples(t *testing.T) {
 		}, "", true},
 		{"h_idle_cursor.json", source.Session{
 			ID: "cursor:6312883190488772611", Type: "idleCursor", NS: "shop.orders", PlanSummary: "COLLSCAN",
-			Host: "rs0-a.example.net:27017",
+			Host: "rs0-a.example.net:27017", CommandName: "find", Summary: `{}`,
 		}, `"find":"orders"`, true},
 		{"i_oplog_getmore_system.json", source.Session{
 			ID: "3311", Type: "op", Active: true, Op: "getmore", NS: "local.oplog.rs", RunningUS: 4500000,
 			PlanSummary: "COLLSCAN", Client: "10.20.0.2:51234", User: "__system@local",
 			Driver: "NetworkInterfaceTL-ReplNetwork 8.0.4", Host: "rs0-a.example.net:27017", Desc: "conn12",
-			ConnectionID: 12, Internal: true,
+			ConnectionID: 12, Internal: true, CommandName: "getMore",
 		}, `"oplog.rs"`, true},
 		{"j_legacy_shell.json", source.Session{
 			// The legacy shell reports an "internal" driver name but is a person at a terminal.
@@ -87,12 +92,22 @@ func TestConvertExamples(t *testing.T) {
 			Client: "[2001:db8::5]:51000", App: "MongoDB Shell", User: "dba@admin",
 			Driver: "MongoDB Internal Client 4.4.29", Host: "db1:27017", Desc: "conn55", ConnectionID: 55,
 			WaitingForLock: true, KillPending: true,
+			// An update shows its statement {q, u}: op names the command.
+			CommandName: "update", Summary: `{_id: 1}`,
 		}, `"$set"`, true},
 		{"k_hostile.json", source.Session{
 			// Wrong types everywhere: nothing panics, odd values are dropped, text is cleaned.
 			ID: "conn0", Type: "op", Active: true, Host: "evil\uFFFDhost:1", Desc: "conn\uFFFD9", App: "app\uFFFDtxt",
 			NumYields: 2, Msg: "Index Build 50%",
 		}, `[1,2,3]`, true},
+		{"l_index_build.json", source.Session{
+			ID: "4121004", Type: "op", Active: true, Op: "command", NS: "shop.orders", RunningUS: 95131020,
+			Client: "10.20.3.50:51500", App: "mongosh 2.3.1", User: "dba@admin", Driver: "nodejs|mongosh 6.10.0|2.3.1",
+			Host: "rs0-a.example.net:27017", Desc: "conn1990", ConnectionID: 1990, NumYields: 99710,
+			Msg:         "Index Build: scanning collection Index Build: scanning collection: 12763930/15116380 84%",
+			CommandName: "createIndexes", Summary: `{customerId: 1, createdAt: -1}`,
+			Progress: &source.Progress{Done: 12763930, Total: 15116380},
+		}, `"createIndexes":"orders"`, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {

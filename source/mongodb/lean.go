@@ -28,7 +28,8 @@ import (
 //	p     planSummary                             present
 //	l     client                                  present
 //	A     appName, else clientMetadata.application.name
-//	e     effectiveUsers                          present
+//	e     the first of effectiveUsers as user@db  present
+//	S     true: a user is __system                so
 //	D     clientMetadata.driver as "name version" (the document itself unless both are strings)
 //	w     waitingForLock                          true
 //	y     numYields                               present
@@ -40,7 +41,12 @@ import (
 //	M     clientMetadata.mongos.client            present (through mongos)
 //	O     true: the command carries ownComment    on mongos only
 //	C     the command (or originatingCommand)     Query.Commands (then truncated by the server)
-//	shard, client_s, killPending, msg: as sent
+//	Q     the query part (filter, q, query, first stage, first update's q, index key)
+//	                                              a document of at most leanMaxPart bytes
+//	F, Z  the query part's first field names, cut; its number of fields
+//	                                              a larger document
+//	P     the pipeline's length                   the query is a pipeline's first stage
+//	shard, client_s, killPending, msg, progress: as sent
 var lean = layout{
 	lean: true, opid: path("i"), typ: path("t"), active: path("a"), connID: path("c"),
 	host: path("h"), desc: path("d"), op: path("o"), ns: path("n"), micros: path("u"),
@@ -77,7 +83,9 @@ func leanProject(me self, host string, commands bool) bson.D {
 		{Key: "l", Value: "$client"},
 		{Key: "M", Value: "$clientMetadata.mongos.client"},
 		{Key: "A", Value: cond(and(isType("$appName", "string"), ne("$appName", "")), "$appName", "$clientMetadata.application.name")},
-		{Key: "e", Value: "$effectiveUsers"},
+		{Key: "e", Value: userExpr()},
+		{Key: "S", Value: cond(isArray("$effectiveUsers"),
+			cond(bson.D{{Key: "$in", Value: bson.A{"__system", "$effectiveUsers.user"}}}, true, remove), remove)},
 		{Key: "D", Value: driverExpr()},
 		{Key: "w", Value: cond(eq("$waitingForLock", true), true, remove)},
 		{Key: "y", Value: "$numYields"},
@@ -88,24 +96,27 @@ func leanProject(me self, host string, commands bool) bson.D {
 		p[5].Value = cond(eq("$host", host), remove, orNull("$host"))
 	}
 	p = append(p, leanCommandFields(me)...)
+	p = append(p, leanPartFields(leanCmd)...)
 	if commands {
-		p = append(p, bson.E{Key: "C", Value: cond(isType("$command", "missing"), "$cursor.originatingCommand", "$command")})
+		p = append(p, bson.E{Key: "C", Value: leanCmd})
 	}
 	// Top-level inclusions only: including a dotted path sends its parent even when the leaf
 	// is missing ({clientMetadata: {}}).
-	for _, f := range []string{"shard", "client_s", "killPending", "msg"} {
+	for _, f := range []string{"shard", "client_s", "killPending", "msg", "progress"} {
 		p = append(p, bson.E{Key: f, Value: 1})
 	}
 	return bson.D{{Key: "$project", Value: p}}
 }
+
+// leanCmd is the command, or an idle cursor's originatingCommand.
+var leanCmd = cond(isType("$command", "missing"), "$cursor.originatingCommand", "$command")
 
 // leanCommandFields name the command without sending it: its first field (the command's name
 // and, when small, its value), whether it is an awaitable hello, and on mongos whether it is
 // the monitor's own.
 func leanCommandFields(me self) bson.D {
 	remove := "$$REMOVE"
-	// The command, or an idle cursor's originatingCommand.
-	cmd := cond(isType("$command", "missing"), "$cursor.originatingCommand", "$command")
+	cmd := leanCmd
 	withCmd := func(in any) bson.D {
 		return bson.D{{Key: "$let", Value: bson.D{{Key: "vars", Value: bson.D{{Key: "cmd", Value: cmd}}}, {Key: "in", Value: in}}}}
 	}
@@ -126,6 +137,20 @@ func leanCommandFields(me self) bson.D {
 	}
 	return out
 }
+
+// userExpr is the first effective user as "user@db" (userString's rendering), or "user" when
+// its db is not a non-empty string.
+func userExpr() bson.D {
+	remove := "$$REMOVE"
+	first := cond(isArray("$effectiveUsers"), bson.D{{Key: "$arrayElemAt", Value: bson.A{"$effectiveUsers", 0}}}, remove)
+	nonEmpty := func(f string) bson.D { return cond(isType(f, "string"), ne(f, ""), false) }
+	in := cond(isType("$$u", "object"),
+		cond(nonEmpty("$$u.user"), cond(nonEmpty("$$u.db"), concat("$$u.user", "@", "$$u.db"), "$$u.user"), remove),
+		remove)
+	return bson.D{{Key: "$let", Value: bson.D{{Key: "vars", Value: bson.D{{Key: "u", Value: first}}}, {Key: "in", Value: in}}}}
+}
+
+func isArray(x any) bson.D { return bson.D{{Key: "$isArray", Value: bson.A{x}}} }
 
 // driverExpr is "name version" when both are strings, else clientMetadata.driver as sent
 // (driverString reads either).

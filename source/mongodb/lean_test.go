@@ -62,6 +62,24 @@ func leanCorpus(t *testing.T) map[string]bson.Raw {
 		"mongos own comment": {{Key: "shard", Value: "s1"}, {Key: "opid", Value: "s1:4"}, {Key: "connectionId", Value: int32(3)},
 			{Key: "client_s", Value: "10.0.0.1:5"}, {Key: "command", Value: bson.D{{Key: "aggregate", Value: 1}, {Key: "comment", Value: ownComment}}}},
 	}
+	for name, cmd := range partCorpus() {
+		extra["part: "+name] = bson.D{{Key: "opid", Value: int32(9)}, {Key: "connectionId", Value: int32(3)},
+			{Key: "op", Value: "update"}, {Key: "command", Value: cmd}}
+	}
+	extra["getMore without a cursor"] = bson.D{{Key: "opid", Value: int32(9)}, {Key: "connectionId", Value: int32(3)},
+		{Key: "command", Value: bson.D{{Key: "getMore", Value: int64(5)}, {Key: "collection", Value: "c"}}}}
+	extra["getMore with a string cursor"] = bson.D{{Key: "opid", Value: int32(9)}, {Key: "connectionId", Value: int32(3)},
+		{Key: "command", Value: bson.D{{Key: "getMore", Value: int64(5)}}}, {Key: "cursor", Value: "x"}}
+	extra["odd progress"] = bson.D{{Key: "opid", Value: int32(9)}, {Key: "connectionId", Value: int32(3)},
+		{Key: "progress", Value: bson.D{{Key: "done", Value: "5"}, {Key: "total", Value: 9}}}}
+	extra["progress without total"] = bson.D{{Key: "opid", Value: int32(9)}, {Key: "connectionId", Value: int32(3)},
+		{Key: "progress", Value: bson.D{{Key: "done", Value: 5}, {Key: "total", Value: 0}}}}
+	extra["odd users"] = bson.D{{Key: "opid", Value: int32(9)}, {Key: "connectionId", Value: int32(3)},
+		{Key: "effectiveUsers", Value: bson.A{"x", bson.D{{Key: "user", Value: "__system"}, {Key: "db", Value: 5}}}}}
+	extra["user without db"] = bson.D{{Key: "opid", Value: int32(9)}, {Key: "connectionId", Value: int32(3)},
+		{Key: "effectiveUsers", Value: bson.A{bson.D{{Key: "user", Value: "u"}, {Key: "db", Value: ""}}, bson.D{{Key: "user", Value: "__system"}}}}}
+	extra["users not an array"] = bson.D{{Key: "opid", Value: int32(9)}, {Key: "connectionId", Value: int32(3)},
+		{Key: "effectiveUsers", Value: bson.D{{Key: "user", Value: "__system"}}}}
 	for name, d := range extra {
 		b, err := bson.Marshal(d)
 		if err != nil {
@@ -106,6 +124,52 @@ func TestLeanProjectionMatchesFullConvert(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// partCorpus are commands whose query part (summary) is found by each of the rules, or
+// by none, including shapes a server would refuse but $currentOp still shows.
+func partCorpus() map[string]bson.D {
+	doc := func(kv ...any) bson.D {
+		d := bson.D{}
+		for i := 0; i+1 < len(kv); i += 2 {
+			d = append(d, bson.E{Key: kv[i].(string), Value: kv[i+1]})
+		}
+		return d
+	}
+	big := bson.D{}
+	for i := range 40 {
+		big = append(big, bson.E{Key: strings.Repeat("k", 70) + string(rune('a'+i%26)), Value: i})
+	}
+	ids := bson.A{}
+	for i := range 100 {
+		ids = append(ids, int64(i))
+	}
+	return map[string]bson.D{
+		"find":                 doc("find", "c", "filter", doc("a", 1, "b", doc("$gt", 2))),
+		"filter null, query":   doc("findAndModify", "c", "filter", nil, "query", doc("x", true)),
+		"filter not a doc":     doc("find", "c", "filter", int32(5), "query", doc("x", 1)),
+		"filter too big":       doc("find", "c", "filter", doc("_id", doc("$in", ids))),
+		"filter with 40 keys":  doc("find", "c", "filter", big),
+		"statement":            doc("q", doc("s", "open"), "u", doc("$set", doc("s", "x")), "multi", true),
+		"pipeline":             doc("aggregate", "c", "pipeline", bson.A{doc("$match", doc("a", 1)), doc("$count", "n")}),
+		"pipeline, one stage":  doc("aggregate", "c", "pipeline", bson.A{doc("$changeStream", doc())}),
+		"pipeline empty":       doc("aggregate", "c", "pipeline", bson.A{}),
+		"pipeline null first":  doc("aggregate", "c", "pipeline", bson.A{nil, doc("$match", doc())}, "updates", bson.A{doc("q", doc("z", 1))}),
+		"pipeline not array":   doc("aggregate", "c", "pipeline", doc("$match", doc())),
+		"pipeline of scalars":  doc("aggregate", "c", "pipeline", bson.A{1, 2}),
+		"big stage":            doc("aggregate", "c", "pipeline", bson.A{doc("$match", doc("_id", doc("$in", ids))), doc("$limit", 1)}),
+		"updates":              doc("update", "c", "updates", bson.A{doc("q", doc("a", 1), "u", doc())}),
+		"updates without q":    doc("update", "c", "updates", bson.A{doc("u", doc())}, "deletes", bson.A{doc("q", doc("d", 1))}),
+		"updates of scalars":   doc("update", "c", "updates", bson.A{5}),
+		"updates nested":       doc("update", "c", "updates", bson.A{bson.A{doc("q", doc("a", 1))}}),
+		"updates not an array": doc("update", "c", "updates", doc("q", doc("a", 1))),
+		"deletes":              doc("delete", "c", "deletes", bson.A{doc("q", doc("a", "x"), "limit", 1)}),
+		"indexes":              doc("createIndexes", "c", "indexes", bson.A{doc("key", doc("a", 1, "b", -1), "name", "a_1_b_-1")}),
+		"q not a doc":          doc("q", "text"),
+		"truncated":            doc("$truncated", `{ find: "orders", filter: { status: "A" } ...`, "comment", "x"),
+		"truncated non-string": doc("$truncated", 5),
+		"no part":              doc("ping", 1),
 	}
 }
 

@@ -32,6 +32,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/currentop/currentop/source"
 )
@@ -73,6 +74,7 @@ func Run(t *testing.T, cfg Config) {
 	t.Run("IDs unique", r.ids)
 	t.Run("types valid", r.types)
 	t.Run("text clean", r.clean)
+	t.Run("what each operation is", r.describes)
 	t.Run("no secrets", r.secrets)
 	t.Run("cancelled context", r.cancelled)
 	t.Run("filter pushdown", r.filters)
@@ -163,6 +165,43 @@ func (r *runner) basics(t *testing.T) {
 	for _, s := range visible(snap, source.Query{}).Sessions {
 		if s.Type != source.TypeOp {
 			t.Errorf("default query returned a %s session", s.Type)
+		}
+	}
+}
+
+// describes: operations are named (CommandName) and summarised on one short line, progress is
+// sane, and a lean snapshot (the live view's) says the same as a whole one.
+func (r *runner) describes(t *testing.T) {
+	whole := r.snapshot(t, source.Query{})
+	named := 0
+	for i := range whole.Sessions {
+		s := &whole.Sessions[i]
+		if userActive(s) && s.CommandName != "" {
+			named++
+		}
+		if n := utf8.RuneCountInString(s.Summary); n > source.SummaryMax || strings.ContainsAny(s.Summary, "\n\r\t") {
+			t.Errorf("session %s: summary %q is not one line of at most %d characters", s.ID, s.Summary, source.SummaryMax)
+		}
+		if p := s.Progress; p != nil && (p.Total <= 0 || p.Done < 0) {
+			t.Errorf("session %s: progress %+v", s.ID, *p)
+		}
+	}
+	if r.cfg.MinActive > 0 && named == 0 {
+		t.Errorf("no active operation names its command (%d sessions)", len(whole.Sessions))
+	}
+	lean := r.snapshot(t, source.Query{Lean: true})
+	byID := map[string]*source.Session{}
+	for i := range whole.Sessions {
+		byID[whole.Sessions[i].ID] = &whole.Sessions[i]
+	}
+	for i := range lean.Sessions {
+		l := &lean.Sessions[i]
+		w := byID[l.ID]
+		if w == nil || w.Op != l.Op || w.NS != l.NS || w.Client != l.Client || w.Desc != l.Desc {
+			continue // ended between the two snapshots, or another operation under a reused ID
+		}
+		if w.CommandName != l.CommandName || w.Summary != l.Summary {
+			t.Errorf("session %s: lean snapshot says %q %q, whole one %q %q", l.ID, l.CommandName, l.Summary, w.CommandName, w.Summary)
 		}
 	}
 }

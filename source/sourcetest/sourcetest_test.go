@@ -32,6 +32,7 @@ func newFake(bug string) *fake {
 			RunningUS: int64(i+1) * 900_000, PlanSummary: "COLLSCAN", Client: fmt.Sprintf("10.0.0.%d:5000", i%2+1),
 			App: apps[i%3], User: "app@admin", Driver: "mongo-go-driver 2.9.3", Host: "db1:27017",
 			Desc: fmt.Sprint("conn", i), ConnectionID: int64(i), Command: []byte(`{"find":"orders"}`),
+			CommandName: "find", Summary: fmt.Sprintf("{customerId: %d}", i),
 		})
 	}
 	f.sessions = append(f.sessions,
@@ -78,6 +79,12 @@ func (f *fake) Snapshot(ctx context.Context, q source.Query) (*source.Snapshot, 
 			ghost := snap.Sessions[5]
 			ghost.ID, ghost.RunningUS = "999", int64(time.Hour/time.Microsecond)
 			snap.Sessions = append(snap.Sessions, ghost)
+		}
+	case "summary on two lines":
+		snap.Sessions[0].Summary = "{a: 1,\n b: 2}"
+	case "lean summary differs":
+		if q.Lean {
+			snap.Sessions[1].Summary = "{}"
 		}
 	case "idle session active":
 		snap.Sessions[6].Active = true
@@ -148,6 +155,8 @@ func TestSuiteCatchesBrokenSources(t *testing.T) {
 		{"lossy pushdown", "the filtered snapshot lost it"},
 		{"phantom pushdown", "is not in the unfiltered snapshots around it"},
 		{"idle session active", "is marked active"},
+		{"summary on two lines", "is not one line"},
+		{"lean summary differs", "lean snapshot says"},
 		{"kills anything", "want refused"},
 		{"sees connections only", "with another client: killed"},
 		{"strict identity", "as reported: refused"},

@@ -17,19 +17,23 @@ const maxOperation = 256 << 10
 // is optional and read leniently: an odd type leaves the field empty, never an error.
 type opDoc struct {
 	Opid           json.RawMessage
-	Client         json.RawMessage `json:"client"`
-	ClientS        json.RawMessage `json:"client_s"`
-	AppName        json.RawMessage `json:"appName"`
-	ClientMetadata json.RawMessage `json:"clientMetadata"`
-	EffectiveUsers json.RawMessage `json:"effectiveUsers"`
-	PlanSummary    json.RawMessage `json:"planSummary"`
-	ConnectionID   json.RawMessage `json:"connectionId"`
-	WaitingForLock json.RawMessage `json:"waitingForLock"`
-	NumYields      json.RawMessage `json:"numYields"`
-	KillPending    json.RawMessage `json:"killPending"`
-	Msg            json.RawMessage `json:"msg"`
-	Type           json.RawMessage `json:"type"`
-	Command        json.RawMessage `json:"command"`
+	Client         json.RawMessage                       `json:"client"`
+	ClientS        json.RawMessage                       `json:"client_s"`
+	AppName        json.RawMessage                       `json:"appName"`
+	ClientMetadata json.RawMessage                       `json:"clientMetadata"`
+	EffectiveUsers json.RawMessage                       `json:"effectiveUsers"`
+	PlanSummary    json.RawMessage                       `json:"planSummary"`
+	ConnectionID   json.RawMessage                       `json:"connectionId"`
+	WaitingForLock json.RawMessage                       `json:"waitingForLock"`
+	NumYields      json.RawMessage                       `json:"numYields"`
+	KillPending    json.RawMessage                       `json:"killPending"`
+	Msg            json.RawMessage                       `json:"msg"`
+	Type           json.RawMessage                       `json:"type"`
+	Command        json.RawMessage                       `json:"command"`
+	Progress       struct{ Done, Total json.RawMessage } `json:"progress"`
+	Cursor         struct {
+		OriginatingCommand json.RawMessage `json:"originatingCommand"`
+	} `json:"cursor"`
 }
 
 // enrich fills what the API's own fields lack (client, app, user, driver, plan, connection,
@@ -38,6 +42,7 @@ func enrich(s *source.Session, operation, query string) {
 	if isAwaitableHello([]byte(query)) {
 		s.Internal = true
 	}
+	s.CommandName, s.Summary = source.DescribeCommand(s.Op, s.Command)
 	if len(operation) == 0 || len(operation) > maxOperation || operation[0] != '{' {
 		return
 	}
@@ -45,6 +50,7 @@ func enrich(s *source.Session, operation, query string) {
 	if json.Unmarshal([]byte(operation), &d) != nil {
 		return
 	}
+	describe(s, &d)
 	var md struct {
 		Application struct{ Name json.RawMessage } `json:"application"`
 		Driver      struct{ Name, Version json.RawMessage }
@@ -109,6 +115,23 @@ func enrich(s *source.Session, operation, query string) {
 				s.Internal = true
 			}
 		}
+	}
+}
+
+// describe fills what the statement text left unknown from the Operation document: the
+// command's name and summary (from its command when Query is empty, a getMore's from its
+// cursor's command) and the progress of an index build.
+func describe(s *source.Session, d *opDoc) {
+	if s.CommandName == "" && len(d.Command) > 0 {
+		s.CommandName, s.Summary = source.DescribeCommand(s.Op, d.Command)
+	}
+	if s.CommandName == "getMore" && s.Summary == "" && len(d.Cursor.OriginatingCommand) > 0 {
+		_, s.Summary = source.DescribeCommand(s.Op, d.Cursor.OriginatingCommand)
+	}
+	done, ok1 := jsonInt(d.Progress.Done)
+	total, ok2 := jsonInt(d.Progress.Total)
+	if ok1 && ok2 {
+		s.Progress = source.NewProgress(done, total)
 	}
 }
 

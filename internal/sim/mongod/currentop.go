@@ -376,15 +376,23 @@ func (s *Server) appendOpFieldsLocked(d bson.D, o *op, users []*userCred, rt *ro
 		d = append(d, bson.E{Key: "transaction", Value: s.transactionDoc(o.txn, now)})
 	}
 	elapsed := max(now.Sub(o.start), 0)
+	raw := o.body
 	if o.cmd == nil {
-		_ = bson.Unmarshal(o.body, &o.cmd)
+		if o.stmt != nil {
+			o.cmd = statementDoc(o.name, o.stmt, o.body)
+		} else {
+			_ = bson.Unmarshal(o.body, &o.cmd)
+		}
 		if o.cmd == nil {
 			o.cmd = bson.D{}
 		}
 	}
+	if o.stmt != nil {
+		raw, _ = bson.Marshal(o.cmd)
+	}
 	var cmd any = o.cmd
 	if truncate {
-		cmd = truncateCommand(o.body, o.cmd)
+		cmd = truncateCommand(raw, o.cmd)
 	}
 	d = append(d,
 		bson.E{Key: "secs_running", Value: int64(elapsed / time.Second)},

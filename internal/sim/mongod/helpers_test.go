@@ -104,3 +104,9 @@ func withStableConns(t testing.TB, s *Server, f func()) int {
 	})
 	return n
 }
+
+// has reports whether doc has the top-level field.
+func has(doc bson.Raw, key string) bool {
+	_, err := doc.LookupErr(key)
+	return err == nil
+}

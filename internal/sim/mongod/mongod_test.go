@@ -358,6 +358,11 @@ func TestHoldIndexBuildAndLockWait(t *testing.T) {
 	if w, _ := upd.Lookup("waitingForLock").BooleanOK(); !w || upd.Lookup("op").StringValue() != "update" {
 		t.Errorf("update waiting for lock: %s", upd)
 	}
+	// An update shows the statement it executes, as write_ops_exec sets it, not the command.
+	if stmt, ok := upd.Lookup("command").DocumentOK(); !ok || !has(stmt, "q") || !has(stmt, "u") || !has(stmt, "upsert") ||
+		!has(stmt, "comment") || has(stmt, "update") || has(stmt, "updates") {
+		t.Errorf("update's command is not its statement {q, u, multi, upsert, comment}: %s", upd.Lookup("command"))
+	}
 	if upd.Lookup("numYields").Int32() != 0 {
 		t.Errorf("an op waiting for a lock does not yield: %s", upd)
 	}

@@ -16,6 +16,7 @@ type op struct {
 	kind  string // $currentOp "op": command, query, insert, update, remove, getmore, killcursors
 	ns    string
 	body  bson.Raw
+	stmt  bson.Raw // an update's or delete's first statement (see statementDoc)
 	lsid  bson.Raw
 	hold  *holdSpec
 	kill  chan struct{}
@@ -120,6 +121,7 @@ func (c *conn) beginOp(req *request) *op {
 		hold:  parseHold(req.body),
 	}
 	o.kind, o.ns = classify(req.name, req.db, req.body)
+	o.stmt = firstStatement(req)
 	if l, ok := req.body.Lookup("lsid").DocumentOK(); ok {
 		o.lsid = l
 	}
@@ -181,4 +183,66 @@ func (c *conn) holdOp(o *op) error {
 	case <-c.s.done:
 		return errGone
 	}
+}
+
+// firstStatement is the first of an update's updates or a delete's deletes, from the body or
+// from an OP_MSG document sequence (where drivers put them); nil for other commands.
+func firstStatement(req *request) bson.Raw {
+	field := map[string]string{"update": "updates", "delete": "deletes"}[req.name]
+	if field == "" {
+		return nil
+	}
+	if seq := req.seqs[field]; len(seq) > 0 {
+		return seq[0]
+	}
+	arr, ok := req.body.Lookup(field).ArrayOK()
+	if !ok {
+		return nil
+	}
+	vals, err := arr.Values()
+	if err != nil || len(vals) == 0 {
+		return nil
+	}
+	d, _ := vals[0].DocumentOK()
+	return d
+}
+
+// statementDoc is what a real server shows as the command of an update or delete in
+// $currentOp: the statement being executed, as write_ops_exec sets it
+// (curOp.setOpDescription_inlock(op.toBSON())), with defaults filled in
+// (UpdateOpEntry: q, u, c, arrayFilters, hint, multi, upsert, collation; DeleteOpEntry: q,
+// limit, hint, collation), plus the command's comment, which CurOp adds to every op.
+func statementDoc(name string, stmt, body bson.Raw) bson.D {
+	var fields []string
+	defaults := map[string]any{}
+	switch name {
+	case "update":
+		fields = []string{"q", "u", "c", "arrayFilters", "hint", "multi", "upsert", "collation"}
+		defaults["multi"], defaults["upsert"] = false, false
+	default:
+		fields = []string{"q", "limit", "hint", "collation"}
+	}
+	var st, cmd bson.D
+	_ = bson.Unmarshal(stmt, &st)
+	_ = bson.Unmarshal(body, &cmd)
+	lookup := func(d bson.D, k string) (any, bool) {
+		for _, e := range d {
+			if e.Key == k {
+				return e.Value, true
+			}
+		}
+		return nil, false
+	}
+	out := bson.D{}
+	for _, f := range fields {
+		if v, ok := lookup(st, f); ok {
+			out = append(out, bson.E{Key: f, Value: v})
+		} else if d, ok := defaults[f]; ok {
+			out = append(out, bson.E{Key: f, Value: d})
+		}
+	}
+	if c, ok := lookup(cmd, "comment"); ok {
+		out = append(out, bson.E{Key: "comment", Value: c})
+	}
+	return out
 }

@@ -1,7 +1,8 @@
 // Package workload keeps a realistic mix of operations in flight on a simulated server
 // (sim/mongod) with real driver clients: several applications (each its own mongo.Client with
 // its own appName and, when the server has users, its own user) running long collection
-// scans, an index build with a progress message, operations waiting for a lock, short
+// scans, an index build whose progress {done, total} advances for minutes, aggregations,
+// operations waiting for a lock, short
 // operations, open transactions between statements, a change-stream-like getMore loop, and
 // idle pooled connections.
 //
@@ -130,7 +131,7 @@ func apps() []app {
 				return bson.D{{Key: "createIndexes", Value: "orders"}, {Key: "indexes", Value: bson.A{bson.D{
 					{Key: "key", Value: bson.D{{Key: "customerId", Value: 1}, {Key: "createdAt", Value: -1}}},
 					{Key: "name", Value: "customerId_1_createdAt_-1"}}}}}
-			}, hold: hold{min: 30 * time.Second, max: 60 * time.Second, msg: "Index Build: scanning collection", progressTotal: 15116380}, pause: [2]time.Duration{2 * time.Second, 5 * time.Second}},
+			}, hold: hold{min: 60 * time.Second, max: 180 * time.Second, msg: "Index Build: scanning collection", progressTotal: 15116380}, pause: [2]time.Duration{time.Second, 2 * time.Second}},
 		}},
 	}
 }

@@ -45,8 +45,12 @@ type opDoc struct {
 	PlanSummary    string `bson:"planSummary"`
 	WaitingForLock bool   `bson:"waitingForLock"`
 	Msg            string `bson:"msg"`
-	KillPending    bool   `bson:"killPending"`
-	Users          []struct {
+	Progress       *struct {
+		Done  int64 `bson:"done"`
+		Total int64 `bson:"total"`
+	} `bson:"progress"`
+	KillPending bool `bson:"killPending"`
+	Users       []struct {
 		User string `bson:"user"`
 		DB   string `bson:"db"`
 	} `bson:"effectiveUsers"`
@@ -75,6 +79,15 @@ func (o *observer) ops(t *testing.T) []opDoc {
 		out = append(out, d)
 	}
 	return out
+}
+
+// firstKey is a command's name: its first field.
+func firstKey(cmd bson.Raw) string {
+	e, err := cmd.IndexErr(0)
+	if err != nil {
+		return ""
+	}
+	return e.Key()
 }
 
 // held reports the active, held (non-heartbeat) operations.
@@ -118,27 +131,29 @@ func TestWorkloadMix(t *testing.T) {
 
 	// Soon after Start the whole mix is in flight.
 	var docs []opDoc
-	var scan, lock, index, idle bool
-	waitFor(t, "the mix: 5 active ops from 3 apps, a scan, a lock wait, an index build, idle connections", func() bool {
+	var scan, lock, index, agg, idle bool
+	waitFor(t, "the mix: 5 active ops from 3 apps, a find scan, a lock wait, an index build with progress, an aggregate, idle connections", func() bool {
 		docs = obs.ops(t)
 		apps := map[string]bool{}
 		for _, d := range held(docs) {
 			apps[d.AppName] = true
 		}
-		scan, lock, index, idle = false, false, false, false
+		scan, lock, index, agg, idle = false, false, false, false, false
 		for _, d := range docs {
 			switch {
 			case d.Type == "op" && !d.Active:
 				idle = true
-			case d.PlanSummary == "COLLSCAN" && d.Op == "query" && d.NS == "shop.orders" && d.AppName == "orders-api":
+			case d.PlanSummary == "COLLSCAN" && d.Op == "query" && d.NS == "shop.orders" && d.AppName == "orders-api" && firstKey(d.Command) == "find":
 				scan = true
 			case d.WaitingForLock && d.AppName == "billing-worker" && d.Op == "update":
 				lock = true
-			case strings.HasPrefix(d.Msg, "Index Build") && d.AppName == "mongosh 2.3.1":
-				index = true
+			case strings.HasPrefix(d.Msg, "Index Build") && d.AppName == "mongosh 2.3.1" && firstKey(d.Command) == "createIndexes":
+				index = d.Progress != nil && d.Progress.Total > 0 && d.Progress.Done >= 0 && d.Progress.Done <= d.Progress.Total
+			case firstKey(d.Command) == "aggregate" && d.AppName == "reporting":
+				agg = true
 			}
 		}
-		return len(held(docs)) >= 5 && len(apps) >= 3 && scan && lock && index && idle
+		return len(held(docs)) >= 5 && len(apps) >= 3 && scan && lock && index && agg && idle
 	})
 
 	// The long operations are long: the simulator holds each for seconds.

@@ -317,6 +317,7 @@ func init() {
 		"$mergeObjects": parseMergeObjects,
 
 		"$objectToArray": parseUnary(objectToArray),
+		"$bsonSize":      parseUnary(bsonSize),
 
 		"$add":      parseArith,
 		"$subtract": parseArith,

@@ -437,6 +437,23 @@ func objectToArray(v any) (any, error) {
 	return out, nil
 }
 
+// bsonSize is $bsonSize (4.4): a document's size in bytes as BSON; null for null or missing,
+// an error for anything else.
+func bsonSize(v any) (any, error) {
+	if isNullish(v) {
+		return nil, nil
+	}
+	d, ok := v.(bson.D)
+	if !ok {
+		return nil, errf(31393, "$bsonSize requires a document input, found: %s", typeName(v))
+	}
+	b, err := bson.Marshal(d)
+	if err != nil {
+		return nil, errf(31393, "$bsonSize: %v", err)
+	}
+	return int32(len(b)), nil
+}
+
 // mergeInto merges document v into out ($mergeObjects); null and missing are skipped.
 func mergeInto(out bson.D, v any) (bson.D, error) {
 	if isNullish(v) {

@@ -114,6 +114,8 @@ func TestExpressions(t *testing.T) {
 		{"mergeObjects", `{"$mergeObjects": ["$sub", {"y": 2}]}`, `{"x":1,"y":2}`},
 		{"objectToArray", `{"$objectToArray": "$sub"}`, `[{"k":"x","v":1}]`},
 		{"objectToArray of missing", `{"$objectToArray": "$nope"}`, `null`},
+		{"bsonSize", `{"$bsonSize": "$sub"}`, `12`},
+		{"bsonSize of missing", `{"$bsonSize": "$nope"}`, `null`},
 		{"first field name", `{"$let": {"vars": {"f": {"$arrayElemAt": [{"$objectToArray": "$sub"}, 0]}}, "in": "$$f.k"}}`, `"x"`},
 		{"object expression", `{"ip": "$client", "none": "$nope"}`, `{"ip":"10.20.3.17:53422"}`},
 		{"array expression keeps missing as null", `["$n", "$nope"]`, `[5,null]`},
@@ -161,6 +163,7 @@ func TestExpressionErrors(t *testing.T) {
 		{name: "regex invalid", pipeline: proj(`{"$regexMatch": {"input": "$s", "regex": "("}}`), code: 51091, msg: "invalid"},
 		{name: "switch no match", pipeline: proj(`{"$switch": {"branches": [{"case": false, "then": 1}]}}`), code: 40066, msg: "no default"},
 		{name: "objectToArray non-object", pipeline: proj(`{"$objectToArray": "$arr"}`), code: 40390, msg: "$objectToArray requires a document input, found: array"},
+		{name: "bsonSize non-object", pipeline: proj(`{"$bsonSize": "$arr"}`), code: 31393, msg: "$bsonSize requires a document input, found: array"},
 		{name: "toInt overflow", pipeline: proj(`{"$toInt": 1e12}`), code: 241, msg: "overflow"},
 	})
 }
