@@ -44,11 +44,7 @@ func (m *Model) layout() layoutInfo {
 	case m.maximised:
 		l.sessH = l.bodyH
 	default:
-		l.cliH = max(3, l.bodyH/3)
-		if l.cliH > l.bodyH-3 {
-			l.cliH = l.bodyH / 2
-		}
-		l.sessH = l.bodyH - l.cliH
+		l.cliH, l.sessH = m.paneHeights(l.bodyH)
 	}
 	l.cliY = l.bodyY
 	l.sessY = l.bodyY + l.cliH
@@ -310,6 +306,7 @@ func nOfM(n, total int, filtered bool) string {
 
 func (m *Model) renderClients(b *strings.Builder, h int, now time.Time) {
 	focused := m.focus == focusClients
+	m.cli.settle(m.width, h-2, now)
 	t := "CLIENTS"
 	if m.shown != nil {
 		t += " " + nOfM(len(m.cli.rows), m.cliTotal, m.query.Filter.HasClientTerms())
@@ -323,6 +320,7 @@ func (m *Model) renderClients(b *strings.Builder, h int, now time.Time) {
 	if m.maximised {
 		t += " · maximised (z)"
 	}
+	t = m.cli.titleNotes(t, m.width)
 	b.WriteString(m.paneTitle(focused, t))
 	b.WriteByte('\n')
 	if m.shown == nil {
@@ -358,6 +356,7 @@ func (m *Model) renderClients(b *strings.Builder, h int, now time.Time) {
 
 func (m *Model) renderSessions(b *strings.Builder, h int, now time.Time) {
 	focused := m.focus == focusSessions
+	m.sess.settle(m.width, h-2, now)
 	t := "SESSIONS"
 	if m.shown != nil {
 		t += " " + nOfM(len(m.sess.rows), m.sessTotal, !m.query.Filter.Empty())
@@ -386,6 +385,7 @@ func (m *Model) renderSessions(b *strings.Builder, h int, now time.Time) {
 	if m.maximised {
 		t += " · maximised (z)"
 	}
+	t = m.sess.titleNotes(t, m.width)
 	b.WriteString(m.paneTitle(focused, t))
 	b.WriteByte('\n')
 	if m.shown == nil {
