@@ -238,11 +238,11 @@ func clientColumns() []column[cliRow] {
 			return 0
 		},
 	}
-	apps := listCliCol("apps", "APPS", 4, 80, 85, func(r *cliRow) string { return r.apps })
+	apps := listCliCol("apps", "APPS", 8, 80, 85, func(r *cliRow) string { return r.apps })
 	apps.fair = 24
-	users := listCliCol("users", "USERS", 5, 60, 55, func(r *cliRow) string { return r.users })
+	users := listCliCol("users", "USERS", 10, 60, 55, func(r *cliRow) string { return r.users })
 	users.fair = 20
-	drivers := listCliCol("drivers", "DRIVERS", 7, 60, 65, func(r *cliRow) string { return r.drivers })
+	drivers := listCliCol("drivers", "DRIVERS", 10, 60, 65, func(r *cliRow) string { return r.drivers })
 	drivers.fair = 28
 	for _, c := range []*column[cliRow]{&apps, &users, &drivers} {
 		c.hideEmpty, c.same = true, true

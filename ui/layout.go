@@ -5,6 +5,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/charmbracelet/x/ansi"
+
 	"github.com/currentop/currentop/source"
 )
 
@@ -29,87 +31,148 @@ type colFacts struct {
 	trim  string // the prefix cut off every cell, ending in a separator, else ""
 }
 
-// findFacts scans the shown rows for what they have in common; it stops early in each column
-// as soon as the rows differ, so it costs little unless a column really is all alike.
+// probe is one column's scan over some rows: its first value, whether a row had none or
+// another, and the prefix (ending in a separator) all share.
+type probe struct {
+	ci             int
+	first, head    string
+	blank, differs bool
+	rows           int
+	least          int  // the head cannot get shorter than this: the snapshot's own
+	sameDone       bool // sameness settled (or not asked)
+	headDone       bool // head settled (or not asked)
+}
+
+// scanFacts probes the columns over rows (indices into data; all of data when all is set).
+// It visits each row once for every column still open, and a column closes as soon as the
+// rows differ in it: a scan of many rows costs little unless a column really is all alike.
+// start gives each column's probe its initial state.
+func (p *pane[R]) scanFacts(rows []int32, all bool, start func(ci int) probe) []probe {
+	out := make([]probe, len(p.cols))
+	var open []int
+	for ci := range p.cols {
+		out[ci] = start(ci)
+		if !out[ci].sameDone || !out[ci].headDone {
+			open = append(open, ci)
+		}
+	}
+	n := len(rows)
+	if all {
+		n = len(p.data)
+	}
+	for k := 0; k < n && len(open) > 0; k++ {
+		i := k
+		if !all {
+			i = int(rows[k])
+		}
+		r := &p.data[i]
+		for j := 0; j < len(open); {
+			pr, c := &out[open[j]], &p.cols[open[j]]
+			v := c.text(r, time.Time{})
+			pr.rows++
+			if !pr.sameDone {
+				switch {
+				case v == "":
+					pr.blank = true
+				case pr.first == "":
+					pr.first = v
+				case v != pr.first:
+					pr.differs = true
+				}
+				pr.sameDone = pr.first != "" && (pr.blank || pr.differs)
+			}
+			if !pr.headDone {
+				pr.head, pr.headDone = nextHead(c, pr.head, v, pr.rows == 1)
+				pr.headDone = pr.headDone || len(pr.head) <= pr.least
+			}
+			if pr.sameDone && pr.headDone {
+				open = slices.Delete(open, j, j+1)
+				continue
+			}
+			j++
+		}
+	}
+	return out
+}
+
+// nextHead narrows head, the prefix ending in one of c.trim's separators that the values so
+// far share, by the value v; done once nothing is left to share.
+func nextHead[R any](c *column[R], head, v string, first bool) (string, bool) {
+	switch {
+	case first:
+		head = v[:strings.LastIndexAny(v, c.trim)+1]
+	case c.trimWhole:
+		if !strings.HasPrefix(v, head) || strings.ContainsAny(v[len(head):], c.trim) {
+			head = ""
+		}
+	case !strings.HasPrefix(v, head):
+		n := 0
+		for n < len(head) && n < len(v) && head[n] == v[n] {
+			n++
+		}
+		head = head[:strings.LastIndexAny(head[:n], c.trim)+1]
+	}
+	return head, head == ""
+}
+
+// newProbe is column ci's probe before any row: what it needs to find out.
+func (p *pane[R]) newProbe(ci int) probe {
+	c := &p.cols[ci]
+	return probe{ci: ci, sameDone: !c.hideEmpty && !c.same, headDone: c.trim == ""}
+}
+
+// findDataFacts probes every row of a new snapshot, so that filtering it later need not
+// look again at the columns all its rows agree on.
+func (p *pane[R]) findDataFacts() {
+	p.dataProbe = p.scanFacts(nil, true, p.newProbe)
+}
+
+// findFacts finds what the shown rows have in common. What holds for every row of the
+// snapshot holds for the rows shown: only the columns that vary are scanned again.
 func (p *pane[R]) findFacts() {
 	if len(p.facts) != len(p.cols) {
 		p.facts = make([]colFacts, len(p.cols))
 		p.present = make([]bool, len(p.cols))
 		p.epoch++ // the first rows: what was held before them counts for nothing
 	}
+	known := len(p.dataProbe) == len(p.cols)
+	pr := p.scanFacts(p.rows, false, func(ci int) probe {
+		q := p.newProbe(ci)
+		if !known {
+			return q
+		}
+		d := &p.dataProbe[ci]
+		if !q.sameDone && (d.first == "" || !d.blank && !d.differs) {
+			q.first, q.sameDone = d.first, true // empty, or one value, everywhere
+		}
+		if !q.headDone && d.head != "" && p.cols[ci].trimWhole {
+			q.head, q.headDone = d.head, true // one whole head everywhere
+		}
+		q.least = len(d.head)
+		return q
+	})
 	for ci := range p.cols {
-		c := &p.cols[ci]
-		var f colFacts
-		if c.hideEmpty || c.same {
-			f.empty, f.same = p.sameness(c)
-		}
-		if c.trim != "" {
-			f.trim = p.commonHead(c)
-		}
-		p.facts[ci] = f
-		p.present[ci] = !f.empty
+		p.facts[ci] = p.factsOf(ci, &pr[ci])
+		p.present[ci] = !p.facts[ci].empty
 	}
 }
 
-// sameness reports whether no shown row has a value in c, and the value they all share when
-// c steps aside for that.
-func (p *pane[R]) sameness(c *column[R]) (empty bool, same string) {
-	first, blank, differs := "", false, false
-	for _, ri := range p.rows {
-		v := c.text(&p.data[ri], time.Time{})
-		switch {
-		case v == "":
-			blank = true
-		case first == "":
-			first = v
-		case v != first:
-			differs = true
-		}
-		if first != "" && (blank || differs) {
-			break
+// factsOf turns column ci's probe over the shown rows into what the pane does with it.
+func (p *pane[R]) factsOf(ci int, pr *probe) colFacts {
+	c, n := &p.cols[ci], len(p.rows)
+	var f colFacts
+	if c.hideEmpty || c.same {
+		f.empty = pr.first == ""
+		// One row is its own note; a quiet column is noise even then.
+		if c.same && pr.first != "" && !pr.blank && !pr.differs && (n >= 2 || c.quiet) {
+			f.same = pr.first
 		}
 	}
-	switch {
-	case first == "":
-		return true, ""
-	case !c.same || blank || differs:
-		return false, ""
-	case c.quiet || len(p.rows) >= 2: // one row is its own note
-		return false, first
+	// "…" and the separator take two cells: a short prefix is not worth cutting.
+	if c.trim != "" && n >= 2 && textWidth(pr.head) >= 4 {
+		f.trim = pr.head
 	}
-	return false, ""
-}
-
-// commonHead is the longest prefix, ending in one of c.trim's separators, of every shown row's
-// value in c; "" when the rows share none worth cutting.
-func (p *pane[R]) commonHead(c *column[R]) string {
-	if len(p.rows) < 2 {
-		return ""
-	}
-	head := ""
-	for i, ri := range p.rows {
-		v := c.text(&p.data[ri], time.Time{})
-		if i == 0 {
-			head = v[:strings.LastIndexAny(v, c.trim)+1]
-		} else if c.trimWhole {
-			if !strings.HasPrefix(v, head) || strings.ContainsAny(v[len(head):], c.trim) {
-				return ""
-			}
-		} else if !strings.HasPrefix(v, head) {
-			n := 0
-			for n < len(head) && n < len(v) && head[n] == v[n] {
-				n++
-			}
-			head = head[:strings.LastIndexAny(head[:n], c.trim)+1]
-		}
-		if head == "" {
-			return ""
-		}
-	}
-	if textWidth(head) < 4 { // "…" and the separator take two cells: not worth it
-		return ""
-	}
-	return head
+	return f
 }
 
 // shows reports whether column ci has something to show among the shown rows.
@@ -305,7 +368,7 @@ func (p *pane[R]) allocate(width int, typ, full []int) []visCol {
 	// worse than a shorter plan); the others then share what is left, so one long list
 	// cannot take it all.
 	grow(func(b bound) int {
-		if d := b.hi - w[b.ci]; d <= 3 || 4*d <= b.hi {
+		if d := b.hi - w[b.ci]; d <= 4 || 3*d <= b.hi {
 			return b.hi
 		}
 		return w[b.ci]
@@ -368,12 +431,20 @@ func (p *pane[R]) notes() []string {
 		}
 		switch {
 		case f.trim != "" && p.onScreen(ci):
-			out = append(out, name+" "+truncateStyled(source.Clean(f.trim), 40)+"…")
+			out = append(out, name+" "+headOf(source.Clean(f.trim), 48)+"…")
 		case f.same != "" && c.same && !c.quiet && !p.onScreen(ci):
 			out = append(out, name+" "+truncateStyled(source.Clean(f.same), 32)+" for all")
 		}
 	}
 	return out
+}
+
+// headOf is prefix h in at most w cells: its end is kept, where IDs differ.
+func headOf(h string, w int) string {
+	if textWidth(h) <= w {
+		return h
+	}
+	return "…" + ansi.TruncateLeft(h, textWidth(h)-(w-1), "")
 }
 
 // position is the selected row's place among the rows ("8/15") when they do not all fit.

@@ -23,6 +23,8 @@ type pane[R any] struct {
 	// the columns some shown row has a value in.
 	facts   []colFacts
 	present []bool
+	// dataProbe is what every row of the snapshot has in common, per column.
+	dataProbe []probe
 	// fit is the layout drawn last and the held widths it came from; epoch counts the changes
 	// the user made to what is shown (filter, sort), after which widths start afresh.
 	fit   fitting
@@ -76,6 +78,7 @@ func (p *pane[R]) setData(data []R) {
 	for pos, i := range order {
 		p.tieRank[i] = uint32(pos)
 	}
+	p.findDataFacts()
 }
 
 // filter keeps the rows for which keep is true (all when keep is nil), then sorts. When the
