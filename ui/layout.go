@@ -460,13 +460,15 @@ func (p *pane[R]) position() string {
 }
 
 // titleNotes adds to a pane title t the position when the rows scroll, then the notes that fit
-// whole in width.
+// whole in width and that the title does not already say.
 func (p *pane[R]) titleNotes(t string, width int) string {
 	if pos := p.position(); pos != "" {
 		t += " · " + pos
 	}
 	for _, n := range p.notes() {
-		if textWidth(t)+3+textWidth(n) <= width-1 {
+		// Narrowed to a client, the title already says "client 127.0.0.1".
+		said := strings.TrimRight(strings.TrimSuffix(strings.TrimSuffix(n, " for all"), "…"), ":/")
+		if !strings.Contains(t, said) && textWidth(t)+3+textWidth(n) <= width-1 {
 			t += " · " + n
 		}
 	}

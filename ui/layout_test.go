@@ -479,3 +479,16 @@ func TestPanesSizedByContent(t *testing.T) {
 		}
 	})
 }
+
+// Narrowed to a client, the title says so once: the prefix note does not repeat it.
+func TestNoteNotRepeated(t *testing.T) {
+	h, _ := startedWith(t, smallSnapshot(), 120, 36)
+	h.keys("tab", "g", "enter")
+	title, _, rows := paneLines(screen(h), "SESSIONS")
+	if strings.Count(title, "10.20.3.17") != 1 {
+		t.Fatalf("the client is named %d times: %q", strings.Count(title, "10.20.3.17"), title)
+	}
+	if len(rows) < 2 || !strings.Contains(rows[0], "…:534") {
+		t.Fatalf("the client cells should show the port only:\n%s", strings.Join(rows, "\n"))
+	}
+}
