@@ -411,12 +411,12 @@ func (e *e2e) openDetail() {
 		s := e.waitFor("a selected session row (▸) and a COLLSCAN query or update", 10*time.Second, func(s string) bool {
 			rows, _ := sessionRows(s)
 			_, ok := selectedRow(s)
-			return ok && anyRow(rows, isLongQueryOrUpdate)
+			return ok && anyRow(rows, func(r sessRow) bool { return isLongQueryOrUpdate(s, r) })
 		})
 		rows, _ := sessionRows(s)
 		var target sessRow
 		for j, r := range rows {
-			if isLongQueryOrUpdate(r) {
+			if isLongQueryOrUpdate(s, r) {
 				target = r
 				for range j {
 					e.send("Down")
@@ -479,7 +479,7 @@ func (e *e2e) killOne() string {
 		e.send("G")
 		s, ok := e.poll(2*time.Second, func(s string) bool {
 			r, ok := selectedRow(s)
-			return ok && strings.Contains(r.line, "COLLSCAN")
+			return ok && hasPlan(s, r, "COLLSCAN")
 		})
 		if !ok {
 			continue
@@ -524,8 +524,14 @@ func (e *e2e) killOne() string {
 	}
 }
 
-func isLongQueryOrUpdate(r sessRow) bool {
-	return (r.op == "query" || r.op == "update") && strings.Contains(r.line, "COLLSCAN")
+func isLongQueryOrUpdate(s string, r sessRow) bool {
+	return (r.op == "query" || r.op == "update") && hasPlan(s, r, "COLLSCAN")
+}
+
+// hasPlan reports whether row r of screen s has the plan: in its PLAN cell, or, when every row
+// shown has it and the column stepped aside, in the title's note ("plan COLLSCAN for all").
+func hasPlan(s string, r sessRow, plan string) bool {
+	return strings.Contains(r.line, plan) || strings.Contains(sessionsTitle(s), " · plan "+plan+" for all")
 }
 
 // sessRow is one row of the sessions pane.

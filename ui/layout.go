@@ -411,19 +411,17 @@ func (p *pane[R]) onScreen(ci int) bool {
 	return false
 }
 
-// notes say what columns that stepped aside or were cut had in common, most important
-// columns first: "shard cmgo-d1 for all", "client 127.0.0.1:…".
+// notes say what columns that stepped aside had on every row ("shard cmgo-d1 for all"), then
+// which prefix the cells of others lost ("client 127.0.0.1:…"), most important columns first:
+// a column that stepped aside shows nothing else, a cut one still shows what differs.
 func (p *pane[R]) notes() []string {
-	var out []string
 	order := make([]int, 0, len(p.cols))
-	for ci := range p.cols {
+	for ci := range min(len(p.cols), len(p.facts)) {
 		order = append(order, ci)
 	}
 	slices.SortStableFunc(order, func(a, b int) int { return p.cols[b].prio - p.cols[a].prio })
+	var same, cut []string
 	for _, ci := range order {
-		if ci >= len(p.facts) {
-			break
-		}
 		c, f := &p.cols[ci], &p.facts[ci]
 		name := c.name
 		if name == "" {
@@ -431,12 +429,12 @@ func (p *pane[R]) notes() []string {
 		}
 		switch {
 		case f.trim != "" && p.onScreen(ci):
-			out = append(out, name+" "+headOf(source.Clean(f.trim), 48)+"…")
+			cut = append(cut, name+" "+headOf(source.Clean(f.trim), 48)+"…")
 		case f.same != "" && c.same && !c.quiet && !p.onScreen(ci):
-			out = append(out, name+" "+truncateStyled(source.Clean(f.same), 32)+" for all")
+			same = append(same, name+" "+truncateStyled(source.Clean(f.same), 32)+" for all")
 		}
 	}
-	return out
+	return append(same, cut...)
 }
 
 // headOf is prefix h in at most w cells: its end is kept, where IDs differ.
