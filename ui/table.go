@@ -374,29 +374,7 @@ func (p *pane[R]) render(b *strings.Builder, width, height int, focused bool, st
 	rowsH := height - 1
 	p.settle(width, rowsH, now)
 	vis := p.fit.vis
-	// The header: the sort arrow has a cell of its own after the title, kept blank on the
-	// other columns, so sorting moves no title.
-	var h strings.Builder
-	h.WriteString(strings.Repeat(" ", gutter))
-	for k, v := range vis {
-		c := &p.cols[v.col]
-		arrow := " "
-		if c.key == p.sortKey {
-			arrow = "▲"
-			if p.desc {
-				arrow = "▼"
-			}
-		}
-		if k > 0 {
-			h.WriteByte(' ')
-		}
-		if c.right {
-			h.WriteString(fit(c.title, v.w-1, true) + arrow)
-		} else {
-			h.WriteString(fit(c.title+arrow, v.w, false))
-		}
-	}
-	b.WriteString(st.colHeader.Render(fit(h.String(), width, false)))
+	b.WriteString(st.colHeader.Render(fit(p.header(vis), width, false)))
 	b.WriteByte('\n')
 
 	off := max(0, min(p.offset, len(p.rows)-rowsH))
@@ -451,6 +429,32 @@ func (p *pane[R]) render(b *strings.Builder, width, height int, focused bool, st
 	for i := end - off; i < rowsH; i++ {
 		b.WriteByte('\n')
 	}
+}
+
+// header is the column titles over vis. The sort arrow has a cell of its own after the title,
+// kept blank on the other columns, so sorting moves no title.
+func (p *pane[R]) header(vis []visCol) string {
+	var h strings.Builder
+	h.WriteString(strings.Repeat(" ", gutter))
+	for k, v := range vis {
+		c := &p.cols[v.col]
+		arrow := " "
+		if c.key == p.sortKey {
+			arrow = "▲"
+			if p.desc {
+				arrow = "▼"
+			}
+		}
+		if k > 0 {
+			h.WriteByte(' ')
+		}
+		if c.right {
+			h.WriteString(fit(c.title, v.w-1, true) + arrow)
+		} else {
+			h.WriteString(fit(c.title+arrow, v.w, false))
+		}
+	}
+	return h.String()
 }
 
 // splitTail splits s into its head and a trailing number of at most 9 digits.
