@@ -11,10 +11,18 @@ import (
 // column describes one column of a pane: how to draw it, how wide it may be and how it sorts.
 // Cells are computed only for visible rows (in View). Sorting uses per-row integer keys built
 // in Update from num or str, so a re-sort of many rows compares integers, not strings.
+//
+// Widths (see layout.go): a column shown gets at least min (less when its longest cell is
+// shorter), then, most important columns first, what its typical cell needs up to fair; space
+// left over goes to its longest cell, up to max.
 type column[R any] struct {
 	key   string // stable name, used to remember the sort column
 	title string
-	min   int  // narrowest useful width
+	// name is how pane title notes call it ("shard cmgo-d1 for all"); default: the title in
+	// lower case.
+	name  string
+	min   int  // narrowest useful width: a column that cannot have it is left out
+	fair  int  // what its typical cell gets before less important columns grow (0: max)
 	max   int  // widest it grows to
 	right bool // right-aligned (numbers, durations)
 	// tail: when cut, keep the end ("…rs0-a:27017/53"): IDs differ in their last part.
@@ -22,11 +30,21 @@ type column[R any] struct {
 	prio int // columns with the lowest prio are dropped first on narrow screens
 	// descFirst: the first sort on this column is descending (counts, durations).
 	descFirst bool
-	// optional: shown only when the data has values (host, shard); onlyIfVaries: only when
-	// the values differ between rows.
-	optional     bool
-	onlyIfVaries bool
-	text         func(r *R, now time.Time) string
+	// optional: the data may not have it at all (host, shard); the keyboard sort skips it
+	// then.
+	optional bool
+	// hideEmpty: steps aside while no shown row has a value. same: steps aside while every
+	// shown row (two or more) has one value, which the pane title names (quiet: does not).
+	hideEmpty, same, quiet bool
+	// trim lists separators: the longest prefix ending in one that every shown row shares
+	// is cut off ("…/56" for Tencent's "cmgo-x_0/node-1:27017/56") and named in the title.
+	// trimWhole: only the whole part before the last separator (the IP of "ip:port").
+	trim      string
+	trimWhole bool
+	// counter: its values count up (opids, connection numbers), so it keeps min even while
+	// they are shorter, rather than widening when they gain a digit.
+	counter bool
+	text    func(r *R, now time.Time) string
 	// Sort key: num for numbers; else str, compared naturally ("conn9" < "conn10"); with
 	// neither, the pane's tie order (the row ID) is the order.
 	num func(r *R) int64
@@ -112,37 +130,51 @@ func natCol(key, title string, min, max, prio int, get func(*source.Session) str
 
 // sessionColumns is the sessions pane, in display order.
 func sessionColumns() []column[sessRow] {
-	id := natCol("id", "ID", 7, 22, 100, func(s *source.Session) string { return s.ID })
+	id := natCol("id", "ID", 7, 40, 100, func(s *source.Session) string { return s.ID })
 	id.str = nil // the tie order is the ID order
-	id.tail = true
-	op := strCol("op", "OP", 7, 10, 90, opText)
-	ns := strCol("ns", "NS", 12, 40, 85, func(s *source.Session) string { return s.NS })
+	id.tail, id.counter, id.fair = true, true, 22
+	id.trim = "/:" // Tencent's replica set/node/opid, mongos' shard:opid
+	op := strCol("op", "OP", 7, 14, 90, opText)
+	ns := strCol("ns", "NS", 12, 64, 85, func(s *source.Session) string { return s.NS })
+	ns.fair = 28
 	running := column[sessRow]{
 		key: "running", title: "RUNNING", min: 7, max: 7, right: true, prio: 95, descFirst: true,
 		text:  func(r *sessRow, _ time.Time) string { return runningText(r.s) },
 		num:   func(r *sessRow) int64 { return r.s.RunningUS },
 		width: func(*sessRow) int { return 7 },
 	}
-	plan := strCol("plan", "PLAN", 8, 16, 60, func(s *source.Session) string { return s.PlanSummary })
-	client := natCol("client", "CLIENT", 16, 23, 80, func(s *source.Session) string { return s.Client })
-	app := strCol("app", "APP", 8, 24, 70, func(s *source.Session) string { return s.App })
-	user := strCol("user", "USER", 8, 24, 40, func(s *source.Session) string { return s.User })
-	desc := natCol("desc", "DESC", 8, 22, 30, func(s *source.Session) string { return s.Desc })
+	plan := strCol("plan", "PLAN", 8, 48, 72, func(s *source.Session) string { return s.PlanSummary })
+	plan.fair, plan.hideEmpty, plan.same = 24, true, true
+	client := natCol("client", "CLIENT", 16, 47, 80, func(s *source.Session) string { return s.Client })
+	client.fair, client.trim, client.trimWhole = 22, ":", true
+	app := strCol("app", "APP", 8, 48, 70, func(s *source.Session) string { return s.App })
+	app.fair, app.hideEmpty, app.same = 20, true, true
+	user := strCol("user", "USER", 8, 32, 40, func(s *source.Session) string { return s.User })
+	user.fair, user.hideEmpty, user.same = 16, true, true
+	desc := natCol("desc", "DESC", 8, 24, 30, func(s *source.Session) string { return s.Desc })
+	desc.hideEmpty, desc.same, desc.counter = true, true, true
+	// LOCK is there only while an operation waits, and then it matters.
 	lock := column[sessRow]{
-		key: "lock", title: "LOCK", min: 4, max: 4, prio: 50, descFirst: true,
+		key: "lock", title: "LOCK", min: 4, max: 4, prio: 75, descFirst: true, hideEmpty: true,
 		text: func(r *sessRow, _ time.Time) string {
 			if r.s.WaitingForLock {
 				return "wait"
 			}
 			return ""
 		},
-		num:   func(r *sessRow) int64 { return b2i(r.s.WaitingForLock) },
-		width: func(*sessRow) int { return 4 },
+		num: func(r *sessRow) int64 { return b2i(r.s.WaitingForLock) },
+		width: func(r *sessRow) int {
+			if r.s.WaitingForLock {
+				return 4
+			}
+			return 0
+		},
 	}
-	host := natCol("host", "HOST", 10, 24, 45, func(s *source.Session) string { return s.Host })
-	host.optional, host.onlyIfVaries = true, true
-	shard := natCol("shard", "SHARD", 7, 16, 55, func(s *source.Session) string { return s.Shard })
-	shard.optional = true
+	// One host for every session is the server in the header: no note.
+	host := natCol("host", "HOST", 10, 32, 45, func(s *source.Session) string { return s.Host })
+	host.optional, host.hideEmpty, host.same, host.quiet = true, true, true, true
+	shard := natCol("shard", "SHARD", 7, 24, 55, func(s *source.Session) string { return s.Shard })
+	shard.optional, shard.hideEmpty, shard.same = true, true, true
 	return []column[sessRow]{id, op, ns, running, plan, client, app, user, desc, lock, shard, host}
 }
 
@@ -179,7 +211,8 @@ func listCliCol(key, title string, min, max, prio int, get func(*cliRow) string)
 	}
 }
 
-// clientColumns is the clients pane, in display order.
+// clientColumns is the clients pane, in display order. The drivers' versions matter more
+// than the users' names: they get room first.
 func clientColumns() []column[cliRow] {
 	ip := column[cliRow]{
 		key: "ip", title: "CLIENT IP", min: 9, max: 39, prio: 100,
@@ -190,22 +223,32 @@ func clientColumns() []column[cliRow] {
 	conns := intCliCol("conns", "CONNS", 95, func(c *source.Client) int { return c.Count })
 	active := intCliCol("active", "ACTIVE", 90, func(c *source.Client) int { return c.Active })
 	internal := column[cliRow]{
-		key: "internal", title: "INTERNAL", min: 3, max: 8, prio: 50, descFirst: true,
+		key: "internal", title: "INTERNAL", min: 3, max: 8, prio: 50, descFirst: true, hideEmpty: true, same: true,
 		text: func(r *cliRow, _ time.Time) string {
 			if r.c.Internal {
 				return "yes"
 			}
 			return ""
 		},
-		num:   func(r *cliRow) int64 { return b2i(r.c.Internal) },
-		width: func(*cliRow) int { return 3 },
+		num: func(r *cliRow) int64 { return b2i(r.c.Internal) },
+		width: func(r *cliRow) int {
+			if r.c.Internal {
+				return 3
+			}
+			return 0
+		},
 	}
-	apps := listCliCol("apps", "APPS", 4, 40, 85, func(r *cliRow) string { return r.apps })
-	users := listCliCol("users", "USERS", 5, 30, 70, func(r *cliRow) string { return r.users })
-	drivers := listCliCol("drivers", "DRIVERS", 7, 40, 60, func(r *cliRow) string { return r.drivers })
+	apps := listCliCol("apps", "APPS", 8, 80, 85, func(r *cliRow) string { return r.apps })
+	apps.fair = 24
+	users := listCliCol("users", "USERS", 10, 60, 55, func(r *cliRow) string { return r.users })
+	users.fair = 20
+	drivers := listCliCol("drivers", "DRIVERS", 10, 60, 65, func(r *cliRow) string { return r.drivers })
+	drivers.fair = 28
+	for _, c := range []*column[cliRow]{&apps, &users, &drivers} {
+		c.hideEmpty, c.same = true, true
+	}
 	return []column[cliRow]{ip, conns, active, internal, apps, users, drivers}
 }
-
 func b2i(b bool) int64 {
 	if b {
 		return 1

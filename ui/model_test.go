@@ -855,8 +855,15 @@ func TestWideCharactersSizeColumns(t *testing.T) {
 	for _, s := range snap.Sessions {
 		want = max(want, ansi.StringWidth(s.NS))
 	}
-	if got := h.m.panes.sess.contentW[h.m.panes.sess.colIndex("ns")]; got != want {
-		t.Fatalf("ns column measured %d cells, want %d", got, want)
+	screen(h)
+	got := 0
+	for _, v := range h.m.panes.sess.layout(h.m.width) {
+		if h.m.panes.sess.cols[v.col].key == "ns" {
+			got = v.w
+		}
+	}
+	if got != want {
+		t.Fatalf("ns column is %d cells wide, want %d", got, want)
 	}
 }
 

@@ -230,6 +230,7 @@ func nOfM(n, total int, filtered bool) string {
 
 func (p *panes) viewClients(b *strings.Builder, v paneView, h int) {
 	focused := p.focus == focusClients
+	p.cli.settle(v.width, h-2, v.now)
 	t := "CLIENTS"
 	if p.shown != nil {
 		t += " " + nOfM(len(p.cli.rows), p.cliTotal, v.q.Filter.HasClientTerms())
@@ -243,6 +244,7 @@ func (p *panes) viewClients(b *strings.Builder, v paneView, h int) {
 	if p.maximised {
 		t += " · maximised (z)"
 	}
+	t = p.cli.titleNotes(t, v.width)
 	b.WriteString(p.title(v, focused, t))
 	b.WriteByte('\n')
 	switch {
@@ -308,11 +310,12 @@ func (p *panes) sessionsTitle(v paneView) string {
 	if p.maximised {
 		t += " · maximised (z)"
 	}
-	return t
+	return p.sess.titleNotes(t, v.width)
 }
 
 func (p *panes) viewSessions(b *strings.Builder, v paneView, h int) {
 	focused := p.focus == focusSessions
+	p.sess.settle(v.width, h-2, v.now)
 	b.WriteString(p.title(v, focused, p.sessionsTitle(v)))
 	b.WriteByte('\n')
 	switch {

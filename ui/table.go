@@ -19,11 +19,16 @@ type pane[R any] struct {
 	// as indices into data.
 	data []R
 	rows []int32
-	// contentW is each column's widest cell over data (capped at the column's max).
-	contentW []int
-	// present marks optional columns worth showing: they have values (and with onlyIfVaries
-	// different ones: a host column is noise when every session is on the same host).
+	// facts is what the shown rows have in common per column (see layout.go); present marks
+	// the columns some shown row has a value in.
+	facts   []colFacts
 	present []bool
+	// dataProbe is what every row of the snapshot has in common, per column.
+	dataProbe []probe
+	// fit is the layout drawn last and the held widths it came from; epoch counts the changes
+	// the user made to what is shown (filter, sort), after which widths start afresh.
+	fit   fitting
+	epoch int
 	// keys holds each column's sort key per data row, built on first use for a snapshot;
 	// tieRank is each data row's place in the tie order.
 	keys    [][]uint64
@@ -58,7 +63,7 @@ func (p *pane[R]) colIndex(key string) int {
 	return -1
 }
 
-// setData replaces the rows' source and measures the columns; the caller filters next.
+// setData replaces the rows' source; the caller filters next.
 func (p *pane[R]) setData(data []R) {
 	p.data = data
 	p.keys = make([][]uint64, len(p.cols))
@@ -73,25 +78,7 @@ func (p *pane[R]) setData(data []R) {
 	for pos, i := range order {
 		p.tieRank[i] = uint32(pos)
 	}
-	p.contentW = make([]int, len(p.cols))
-	p.present = make([]bool, len(p.cols))
-	for ci := range p.cols {
-		c := &p.cols[ci]
-		w := 0
-		for i := range data {
-			if x := c.width(&data[i]); x > w {
-				w = x
-				if w >= c.max {
-					break
-				}
-			}
-		}
-		p.contentW[ci] = min(w, c.max)
-		p.present[ci] = w > 0
-		if c.onlyIfVaries && c.str != nil {
-			p.present[ci] = varies(data, c.str)
-		}
-	}
+	p.findDataFacts()
 }
 
 // filter keeps the rows for which keep is true (all when keep is nil), then sorts. When the
@@ -108,6 +95,10 @@ func (p *pane[R]) filter(keep func(r *R) bool, byUser bool) {
 		}
 	}
 	p.sort()
+	p.findFacts()
+	if byUser {
+		p.epoch++
+	}
 	if byUser && p.gone {
 		p.gone, p.selID, p.cursor, p.picked, p.none = false, "", 0, false, false
 		p.reselect()
@@ -302,6 +293,7 @@ func (p *pane[R]) setSort(key string) {
 	} else {
 		p.sortKey, p.desc = key, p.cols[ci].descFirst
 	}
+	p.epoch++
 	p.sort()
 }
 
@@ -328,6 +320,7 @@ func (p *pane[R]) shiftSort(dir, width int) {
 	at = (at + dir + len(cand)) % len(cand)
 	c := p.cols[cand[at]]
 	p.sortKey, p.desc = c.key, c.descFirst
+	p.epoch++
 	p.sort()
 }
 
@@ -356,97 +349,8 @@ type visCol struct{ col, x, w int }
 // gutter is the width of the left margin that shows marks.
 const gutter = 2
 
-// layout decides which columns fit in width and how wide each is: every column gets its
-// minimum, the least important are dropped until the rest fit, and the space left grows the
-// columns towards their content width, then towards their max.
-func (p *pane[R]) layout(width int) []visCol {
-	avail := width - gutter
-	idx := p.fitColumns(avail)
-	ws := p.widths(idx, avail)
-	out := make([]visCol, len(idx))
-	x := gutter
-	for k, i := range idx {
-		out[k] = visCol{col: i, x: x, w: ws[k]}
-		x += ws[k] + 1
-	}
-	if len(out) > 0 { // the last column takes any remainder so the row spans the width
-		last := &out[len(out)-1]
-		last.w = max(last.w, width-last.x)
-	}
-	return out
-}
-
-// fitColumns returns the columns shown in avail cells: those with data, the least important
-// dropped until the rest fit at their minimum widths.
-func (p *pane[R]) fitColumns(avail int) []int {
-	idx := make([]int, 0, len(p.cols))
-	for i := range p.cols {
-		if p.cols[i].optional && (p.present == nil || !p.present[i]) {
-			continue
-		}
-		idx = append(idx, i)
-	}
-	need := func(ix []int) int {
-		n := 0
-		for _, i := range ix {
-			n += max(p.cols[i].min, len(p.cols[i].title)+1) + 1
-		}
-		return n - 1
-	}
-	for len(idx) > 1 && need(idx) > avail {
-		low := 0
-		for k := range idx {
-			if p.cols[idx[k]].prio < p.cols[idx[low]].prio {
-				low = k
-			}
-		}
-		idx = slices.Delete(idx, low, low+1)
-	}
-	return idx
-}
-
-// widths sizes the columns idx in avail cells: each gets its minimum, then the room left
-// grows them up to their content width, most important first, then towards max, evenly.
-func (p *pane[R]) widths(idx []int, avail int) []int {
-	ws := make([]int, len(idx))
-	used := len(idx) - 1
-	for k, i := range idx {
-		ws[k] = max(p.cols[i].min, len(p.cols[i].title)+1) // +1 leaves room for the sort arrow
-		used += ws[k]
-	}
-	order := make([]int, len(idx))
-	for k := range order {
-		order[k] = k
-	}
-	slices.SortStableFunc(order, func(a, b int) int { return p.cols[idx[b]].prio - p.cols[idx[a]].prio })
-	for _, k := range order {
-		i := idx[k]
-		target := p.cols[i].min
-		if p.contentW != nil {
-			target = max(p.contentW[i], target)
-		}
-		if add := min(target-ws[k], avail-used); add > 0 {
-			ws[k] += add
-			used += add
-		}
-	}
-	for changed := true; changed && used < avail; {
-		changed = false
-		for k, i := range idx {
-			if used >= avail {
-				break
-			}
-			if ws[k] < p.cols[i].max {
-				ws[k]++
-				used++
-				changed = true
-			}
-		}
-	}
-	return ws
-}
-
-// colAt returns the key of the column drawn at x, or "".
+// colAt returns the key of the column drawn at x (or in the space before it), or "". It
+// reads the layout drawn last, so a click hits the column the user sees under the pointer.
 func (p *pane[R]) colAt(x, width int) string {
 	for _, v := range p.layout(width) {
 		if x >= v.x-1 && x < v.x+v.w {
@@ -467,17 +371,51 @@ func (p *pane[R]) render(b *strings.Builder, width, height int, focused bool, st
 	if height <= 0 || width <= 0 {
 		return
 	}
-	vis := p.layout(width)
-	b.WriteString(st.colHeader.Render(fit(p.headerLine(vis), width, false)))
-	b.WriteByte('\n')
 	rowsH := height - 1
+	p.settle(width, rowsH, now)
+	vis := p.fit.vis
+	b.WriteString(st.colHeader.Render(fit(p.header(vis), width, false)))
+	b.WriteByte('\n')
+
 	off := max(0, min(p.offset, len(p.rows)-rowsH))
 	end := min(len(p.rows), off+rowsH)
 	var line strings.Builder
 	for i := off; i < end; i++ {
+		r := &p.data[p.rows[i]]
 		sel := !p.gone && i == p.cursor
 		line.Reset()
-		p.renderRow(&line, &p.data[p.rows[i]], vis, sel, focused, now, dec)
+		// The gutter shows the selection (also without colour) and the row's mark; the pane
+		// without the focus shows its selection hollow, so the focus reads without colour too.
+		if sel && focused {
+			line.WriteString("▸")
+		} else if sel {
+			line.WriteString("›")
+		} else {
+			line.WriteByte(' ')
+		}
+		g := ""
+		if dec.mark != nil {
+			g = dec.mark(r)
+		}
+		line.WriteString(fit(source.Clean(g), gutter-1, false))
+		for k, v := range vis {
+			c := &p.cols[v.col]
+			if k > 0 {
+				line.WriteByte(' ')
+			}
+			var cell string
+			if text := source.Clean(p.cellText(v.col, r, now)); c.tail {
+				cell = fitTail(text, v.w)
+			} else {
+				cell = fit(text, v.w, c.right)
+			}
+			if !sel && dec.cell != nil {
+				if s, ok := dec.cell(r, c.key); ok {
+					cell = s.Render(cell)
+				}
+			}
+			line.WriteString(cell)
+		}
 		switch {
 		case sel && focused:
 			b.WriteString(st.selected.Render(line.String()))
@@ -493,63 +431,30 @@ func (p *pane[R]) render(b *strings.Builder, width, height int, focused bool, st
 	}
 }
 
-// headerLine is the column titles, the sort column with its direction.
-func (p *pane[R]) headerLine(vis []visCol) string {
+// header is the column titles over vis. The sort arrow has a cell of its own after the title,
+// kept blank on the other columns, so sorting moves no title.
+func (p *pane[R]) header(vis []visCol) string {
 	var h strings.Builder
 	h.WriteString(strings.Repeat(" ", gutter))
 	for k, v := range vis {
 		c := &p.cols[v.col]
-		title := c.title
+		arrow := " "
 		if c.key == p.sortKey {
+			arrow = "▲"
 			if p.desc {
-				title += "▼"
-			} else {
-				title += "▲"
+				arrow = "▼"
 			}
 		}
 		if k > 0 {
 			h.WriteByte(' ')
 		}
-		h.WriteString(fit(title, v.w, c.right))
+		if c.right {
+			h.WriteString(fit(c.title, v.w-1, true) + arrow)
+		} else {
+			h.WriteString(fit(c.title+arrow, v.w, false))
+		}
 	}
 	return h.String()
-}
-
-// renderRow draws r's cells into line, unstyled but for the decorations of unselected rows.
-func (p *pane[R]) renderRow(line *strings.Builder, r *R, vis []visCol, sel, focused bool, now time.Time, dec rowDecor[R]) {
-	// The gutter shows the selection (also without colour) and the row's mark; the pane
-	// without the focus shows its selection hollow, so the focus reads without colour too.
-	switch {
-	case sel && focused:
-		line.WriteString("▸")
-	case sel:
-		line.WriteString("›")
-	default:
-		line.WriteByte(' ')
-	}
-	g := ""
-	if dec.mark != nil {
-		g = dec.mark(r)
-	}
-	line.WriteString(fit(source.Clean(g), gutter-1, false))
-	for k, v := range vis {
-		c := &p.cols[v.col]
-		if k > 0 {
-			line.WriteByte(' ')
-		}
-		var cell string
-		if c.tail {
-			cell = fitTail(source.Clean(c.text(r, now)), v.w)
-		} else {
-			cell = fit(source.Clean(c.text(r, now)), v.w, c.right)
-		}
-		if !sel && dec.cell != nil {
-			if s, ok := dec.cell(r, c.key); ok {
-				cell = s.Render(cell)
-			}
-		}
-		line.WriteString(cell)
-	}
 }
 
 // splitTail splits s into its head and a trailing number of at most 9 digits.
@@ -565,20 +470,4 @@ func splitTail(s string) (head string, tail uint64, ok bool) {
 		tail = tail*10 + uint64(s[i]-'0')
 	}
 	return s[:j], tail, true
-}
-
-// varies reports whether str gives at least two different non-empty values over data.
-func varies[R any](data []R, str func(*R) string) bool {
-	first := ""
-	for i := range data {
-		v := str(&data[i])
-		switch {
-		case v == "":
-		case first == "":
-			first = v
-		case v != first:
-			return true
-		}
-	}
-	return false
 }

@@ -33,11 +33,7 @@ func (m *Model) layout() layoutInfo {
 	case m.panes.maximised:
 		l.sessH = l.bodyH
 	default:
-		l.cliH = max(3, l.bodyH/3)
-		if l.cliH > l.bodyH-3 {
-			l.cliH = l.bodyH / 2
-		}
-		l.sessH = l.bodyH - l.cliH
+		l.cliH, l.sessH = m.paneHeights(l.bodyH)
 	}
 	l.cliY = l.bodyY
 	l.sessY = l.bodyY + l.cliH
