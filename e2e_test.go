@@ -69,7 +69,7 @@ func TestEndToEnd(t *testing.T) {
 
 	// 3. Esc (no marks, no client narrowing) clears the filter: other ops come back.
 	e.send("Escape")
-	// The title may carry notes on what every row shares ("client 127.0.0.1:…"), not N of M.
+	// The title may carry notes on what every row shares ("client 127.0.0.1:… for all"), not N of M.
 	plainRe := regexp.MustCompile(`^ SESSIONS \d+(?: · (?:id|client|shard|plan|app|user|desc) [^·]+)*$`)
 	e.waitFor("the filter cleared: no 'N of M', rows of other ops back", 10*time.Second, func(s string) bool {
 		rows, ok := sessionRows(s)

@@ -429,7 +429,7 @@ func (p *pane[R]) notes() []string {
 		}
 		switch {
 		case f.trim != "" && p.onScreen(ci):
-			cut = append(cut, name+" "+headOf(source.Clean(f.trim), 48)+"…")
+			cut = append(cut, name+" "+headOf(source.Clean(f.trim), 48)+"… for all")
 		case f.same != "" && c.same && !c.quiet && !p.onScreen(ci):
 			same = append(same, name+" "+truncateStyled(source.Clean(f.same), 32)+" for all")
 		}

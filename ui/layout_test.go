@@ -293,7 +293,7 @@ func TestColumnsStepAside(t *testing.T) {
 			t.Errorf("%s is the same on every row but still a column:\n%s", gone, header)
 		}
 	}
-	for _, note := range []string{"id cmgo-d1x7k2p9_0/cmgo-d1x7k2p9_0-node-primary/…", "shard cmgo-d1x7k2p9_0 for all", "desc primary for all"} {
+	for _, note := range []string{"id cmgo-d1x7k2p9_0/cmgo-d1x7k2p9_0-node-primary/… for all", "shard cmgo-d1x7k2p9_0 for all", "desc primary for all"} {
 		if !strings.Contains(title, note) {
 			t.Errorf("the title does not say %q:\n%s", note, title)
 		}
