@@ -143,7 +143,33 @@ func sessionColumns() []column[sessRow] {
 	host.optional, host.onlyIfVaries = true, true
 	shard := natCol("shard", "SHARD", 7, 16, 55, func(s *source.Session) string { return s.Shard })
 	shard.optional = true
-	return []column[sessRow]{id, op, ns, running, plan, client, app, user, desc, lock, shard, host}
+	command := strCol("command", "COMMAND", 7, 14, 88, func(s *source.Session) string { return s.CommandName })
+	command.optional = true
+	progress := column[sessRow]{
+		key: "progress", title: "PROG", min: 4, max: 4, right: true, prio: 65, descFirst: true, optional: true,
+		text:  func(r *sessRow, _ time.Time) string { return progressText(r.s) },
+		num:   func(r *sessRow) int64 { return progressKey(r.s) },
+		width: func(r *sessRow) int { return len(progressText(r.s)) },
+	}
+	summary := strCol("summary", "SUMMARY", 10, 60, 20, func(s *source.Session) string { return s.Summary })
+	summary.optional = true
+	return []column[sessRow]{id, op, command, ns, running, progress, plan, client, app, user, desc, lock, shard, host, summary}
+}
+
+// progressText is "30%" for an operation that reports its progress, else empty.
+func progressText(s *source.Session) string {
+	if s.Progress == nil {
+		return ""
+	}
+	return strconv.Itoa(s.Progress.Percent()) + "%"
+}
+
+// progressKey sorts operations without progress below 0 %.
+func progressKey(s *source.Session) int64 {
+	if s.Progress == nil {
+		return -1
+	}
+	return int64(s.Progress.Percent())
 }
 
 // cliRow is one client plus its joined lists, computed when its snapshot arrives.

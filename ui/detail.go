@@ -110,7 +110,14 @@ func (d *detailView) view(b *strings.Builder, width, h int, st *styles, now time
 		blank(b, h)
 		return
 	}
-	t := "SESSION " + source.Clean(d.row.s.ID) + " · as of " + ageString(now.Sub(d.at)) + " ago"
+	t := "SESSION " + source.Clean(d.row.s.ID)
+	if c := d.row.s.CommandName; c != "" {
+		t += " · " + source.Clean(c)
+	}
+	if p := progressText(d.row.s); p != "" {
+		t += " " + p
+	}
+	t += " · as of " + ageString(now.Sub(d.at)) + " ago"
 	if !d.listed {
 		t += " · no longer listed"
 	}
@@ -132,16 +139,20 @@ func detailLines(s *source.Session, note string) []string {
 		running = source.FormatDuration(s.Running()) + "  (" + count(s.RunningUS) + " µs)"
 	}
 	fields := [][2]string{
-		{"id", s.ID}, {"type", s.Type}, {"active", yes(s.Active)}, {"op", s.Op}, {"ns", s.NS},
-		{"running", running}, {"plan", s.PlanSummary}, {"client", s.Client}, {"app", s.App},
+		{"id", s.ID}, {"type", s.Type}, {"active", yes(s.Active)}, {"op", s.Op},
+		{"command name", s.CommandName}, {"summary", s.Summary}, {"ns", s.NS},
+		{"running", running}, {"progress", progressLong(s.Progress)}, {"plan", s.PlanSummary}, {"client", s.Client}, {"app", s.App},
 		{"user", s.User}, {"driver", s.Driver}, {"host", s.Host}, {"shard", s.Shard},
 		{"desc", s.Desc}, {"connection id", connID(s.ConnectionID)},
 		{"waiting for lock", yes(s.WaitingForLock)}, {"yields", count(s.NumYields)},
-		{"internal", yes(s.Internal)}, {"kill pending", yes(s.KillPending)}, {"progress", s.Msg},
+		{"internal", yes(s.Internal)}, {"kill pending", yes(s.KillPending)}, {"message", s.Msg},
 	}
 	lines := make([]string, 0, 64)
 	for _, f := range fields {
 		v := source.Clean(f[1])
+		if v == "" && (f[0] == "command name" || f[0] == "summary" || f[0] == "progress") {
+			continue // what only some sources and some operations have: no line of "-"
+		}
 		if v == "" {
 			v = "-"
 		}
@@ -233,6 +244,14 @@ func (m *Model) copyCommand(r *sessRow) tea.Cmd {
 	}
 	m.setStatus("copied the command of "+source.Clean(r.s.ID)+" (OSC 52: the terminal must allow clipboard access)", false)
 	return tea.SetClipboard(commandText(r.s))
+}
+
+// progressLong is "30% (3,000 of 10,000)", or "" when the operation reports no progress.
+func progressLong(p *source.Progress) string {
+	if p == nil {
+		return ""
+	}
+	return strconv.Itoa(p.Percent()) + "% (" + count(p.Done) + " of " + count(p.Total) + ")"
 }
 
 func connID(n int64) string {
