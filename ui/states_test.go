@@ -64,3 +64,76 @@ func TestCommandProgressSummaryColumns(t *testing.T) {
 }
 
 var _ = time.Second
+
+// The filter bar commits only valid filters: typing running>5s never shows an empty or a
+// different list on the way, an invalid text says why in full and leaves the committed filter
+// in force, and enter on it keeps that filter and says so.
+func TestFilterCommitsOnlyValidText(t *testing.T) {
+	h, _ := started(t, Options{})
+	h.keys("/")
+	h.typeText("op:query")
+	h.keys("enter")
+	if h.m.query.Filter.Text != "op:query" {
+		t.Fatalf("enter committed %q", h.m.query.Filter.Text)
+	}
+	h.keys("/")
+	text := " running>5s"
+	for i := range text {
+		h.typeText(text[i : i+1])
+		typed := "op:query" + text[:i+1]
+		got := h.sessionIDs()
+		if len(got) == 0 {
+			t.Fatalf("typing %q flashed an empty list:\n%s", typed, screen(h))
+		}
+		if typed == "op:query running>" && !strings.Contains(screen(h), `… waiting for a value after "running>"`) {
+			t.Fatalf("the bar does not say the term is half-typed:\n%s", screen(h))
+		}
+	}
+	if got := h.sessionIDs(); !slices.Equal(got, []string{"103", "101"}) {
+		t.Fatalf("op:query running>5s shows %v", got)
+	}
+	for range 1 {
+		h.keys("backspace")
+	}
+	h.typeText("x")
+	if h.m.query.Filter.Text != "op:query" {
+		t.Fatalf("running>5x: the filter in force is %q, want the committed op:query", h.m.query.Filter.Text)
+	}
+	s := screen(h)
+	if !strings.Contains(s, `✗ invalid duration "5x"`) || !strings.Contains(s, "the last valid filter stays") {
+		t.Fatalf("the bar does not say why in full:\n%s", s)
+	}
+	h.keys("enter")
+	if h.m.filter.open || h.m.query.Filter.Text != "op:query" {
+		t.Fatalf("enter on running>5x: open %v, filter %q", h.m.filter.open, h.m.query.Filter.Text)
+	}
+	if s := screen(h); !strings.Contains(s, `kept the last valid filter "op:query": invalid duration`) {
+		t.Fatalf("enter on an invalid text does not say the filter was kept:\n%s", s)
+	}
+	// "op:query foo:" then enter keeps the committed filter, not "op:query foo".
+	h.keys("/")
+	h.erase()
+	h.typeText("op:query foo:")
+	h.keys("enter")
+	if h.m.query.Filter.Text != "op:query" {
+		t.Fatalf("op:query foo: + enter left %q in force", h.m.query.Filter.Text)
+	}
+	// A bare word that could become a field is searched for on enter.
+	h.keys("/")
+	h.erase()
+	h.typeText("app")
+	if h.m.query.Filter.Text != "op:query" {
+		t.Fatalf("half-typed app applied: %q", h.m.query.Filter.Text)
+	}
+	h.keys("enter")
+	if h.m.query.Filter.Text != "app" {
+		t.Fatalf("enter on app: %q", h.m.query.Filter.Text)
+	}
+}
+
+// erase empties the open filter bar with backspaces.
+func (h *harness) erase() {
+	for range h.m.filter.in.Value() {
+		h.keys("backspace")
+	}
+}

@@ -57,7 +57,7 @@ func (m *Model) View() tea.View {
 		v.WindowTitle = "currentop — " + source.Clean(m.target)
 	}
 	if m.filter.open && m.overlay == overlayNone {
-		_, x := m.filter.in.view(filterTextWidth(m.width))
+		_, x := m.filter.in.view(m.filter.textWidth(m.width))
 		v.Cursor = tea.NewCursor(x, m.layout().statusY)
 	}
 	return v
