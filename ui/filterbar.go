@@ -33,11 +33,11 @@ type filterBar struct {
 type filterAction int
 
 const (
-	filterIgnored  filterAction = iota
-	filterEdited                // the text changed
-	filterKept                  // enter closed the bar: the model commits the text (or keeps the last valid filter)
-	filterCleared               // esc closed the bar and emptied it
-	filterMoved                 // a move key, for the sessions pane
+	filterIgnored filterAction = iota
+	filterEdited               // the text changed
+	filterKept                 // enter closed the bar: the model commits the text (or keeps the last valid filter)
+	filterCleared              // esc closed the bar and emptied it
+	filterMoved                // a move key, for the sessions pane
 )
 
 func newFilterBar(text string) filterBar {
