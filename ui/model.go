@@ -267,7 +267,10 @@ func (m *Model) onSnapshot(msg snapshotMsg) tea.Cmd {
 	switch res {
 	case answerFailed:
 		m.fixScroll() // the header has grown an error line
-	case answerGood, answerCapped:
+	case answerGood, answerCapped, answerRecovered:
+		if res == answerRecovered {
+			m.setStatus("recovered after "+ageString(m.loop.recoveredAfter.Round(time.Second)), false)
+		}
 		if !m.panes.paused {
 			m.show(m.loop.latest, m.loop.latestAt)
 		}

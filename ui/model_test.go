@@ -498,6 +498,10 @@ func TestStaleOnErrorAndBackoff(t *testing.T) {
 	if h.m.loop.lastErr != nil || strings.Contains(screen(h), "STALE") {
 		t.Fatal("a good snapshot should clear the stale state")
 	}
+	if tk, _ := h.lastTick(); tk.d != 0 {
+		t.Fatalf("after recovery the next refresh should come at once, got %v", tk.d)
+	}
+	h.fireTick()
 	if tk, _ := h.lastTick(); tk.d != 2*time.Second {
 		t.Fatalf("after recovery the interval is back to 2s, got %v", tk.d)
 	}

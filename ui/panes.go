@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/currentop/currentop/source"
 )
@@ -211,6 +212,32 @@ type paneView struct {
 	q     source.Query
 	// waiting is what an empty pane says before the first snapshot.
 	waiting string
+	// stale: refreshing fails, so the rows are the last good data: they are drawn dimmed
+	// and the titles say "stale" (for terminals and eyes without the dimming).
+	stale bool
+}
+
+// rowsView draws a pane's rows through render, dimmed when the data is stale.
+func rowsView(b *strings.Builder, v paneView, render func(*strings.Builder)) {
+	if !v.stale {
+		render(b)
+		return
+	}
+	var rb strings.Builder
+	render(&rb)
+	lines := strings.Split(strings.TrimSuffix(rb.String(), "\n"), "\n")
+	for _, l := range lines {
+		b.WriteString(v.st.dim.Render(ansi.Strip(l)))
+		b.WriteByte('\n')
+	}
+}
+
+// staleTag is what a title says about stale data.
+func staleTag(v paneView) string {
+	if v.stale {
+		return " · STALE (last good data)"
+	}
+	return ""
 }
 
 func (p *panes) title(v paneView, focused bool, text string) string {
@@ -243,6 +270,7 @@ func (p *panes) viewClients(b *strings.Builder, v paneView, h int) {
 	if p.maximised {
 		t += " · maximised (z)"
 	}
+	t += staleTag(v)
 	b.WriteString(p.title(v, focused, t))
 	b.WriteByte('\n')
 	switch {
@@ -257,7 +285,9 @@ func (p *panes) viewClients(b *strings.Builder, v paneView, h int) {
 			p.cli.render(b, v.width, 1, focused, v.st, v.now, rowDecor[cliRow]{})
 		})
 	default:
-		p.cli.render(b, v.width, h-1, focused, v.st, v.now, p.clientDecor(v.st))
+		rowsView(b, v, func(b *strings.Builder) {
+			p.cli.render(b, v.width, h-1, focused, v.st, v.now, p.clientDecor(v.st))
+		})
 	}
 }
 
@@ -308,7 +338,7 @@ func (p *panes) sessionsTitle(v paneView) string {
 	if p.maximised {
 		t += " · maximised (z)"
 	}
-	return t
+	return t + staleTag(v)
 }
 
 func (p *panes) viewSessions(b *strings.Builder, v paneView, h int) {
@@ -330,7 +360,9 @@ func (p *panes) viewSessions(b *strings.Builder, v paneView, h int) {
 			p.sess.render(b, v.width, 1, focused, v.st, v.now, rowDecor[sessRow]{})
 		})
 	default:
-		p.sess.render(b, v.width, h-1, focused, v.st, v.now, p.sessionDecor(v.st))
+		rowsView(b, v, func(b *strings.Builder) {
+			p.sess.render(b, v.width, h-1, focused, v.st, v.now, p.sessionDecor(v.st))
+		})
 	}
 }
 

@@ -1,12 +1,14 @@
 package ui
 
 import (
+	"errors"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/currentop/currentop/source"
 )
@@ -63,7 +65,7 @@ func TestCommandProgressSummaryColumns(t *testing.T) {
 	}
 }
 
-var _ = time.Second
+
 
 // The filter bar commits only valid filters: typing running>5s never shows an empty or a
 // different list on the way, an invalid text says why in full and leaves the committed filter
@@ -135,5 +137,72 @@ func TestFilterCommitsOnlyValidText(t *testing.T) {
 func (h *harness) erase() {
 	for range h.m.filter.in.Value() {
 		h.keys("backspace")
+	}
+}
+
+// During an outage the rows are the last good data: dimmed, and marked in words; the whole
+// error can be read; after recovery the next refresh comes at once and a note says how long
+// the outage lasted, for a while.
+func TestOutageStaleAndRecovery(t *testing.T) {
+	h, src := started(t, Options{})
+	long := "source/mongodb: server selection error: context deadline exceeded, current topology: " +
+		"{ Type: Unknown, Last error: dial tcp 10.0.0.1:27017: connect: connection refused }] }"
+	src.fail(errors.New(long))
+	for range 4 {
+		h.clock.advance(5 * time.Second)
+		h.fireTick()
+	}
+	v := h.m.View().Content
+	s := ansi.Strip(v)
+	if !strings.Contains(s, "SESSIONS 5 · STALE") || !strings.Contains(s, "CLIENTS 3 · STALE") {
+		t.Fatalf("the pane titles do not say the rows are stale:\n%s", s)
+	}
+	row := ""
+	for _, l := range strings.Split(v, "\n") {
+		if strings.Contains(ansi.Strip(l), "conn101") {
+			row = l
+		}
+	}
+	if row == "" || row != h.m.st.dim.Render(ansi.Strip(row)) {
+		t.Fatalf("a stale row is not dimmed: %q", row)
+	}
+	if !strings.Contains(strings.Join(strings.Fields(s), " "), "connect: connection refused }] }") {
+		t.Fatalf("the error is cut:\n%s", s)
+	}
+	src.set(smallSnapshot())
+	h.clock.advance(30 * time.Second)
+	h.fireTick()
+	if tk, _ := h.lastTick(); tk.d != 0 {
+		t.Fatalf("after recovery the next refresh is armed in %v, want at once", tk.d)
+	}
+	s = screen(h)
+	if strings.Contains(s, "STALE") || !strings.Contains(s, "recovered after 45s") {
+		t.Fatalf("after recovery:\n%s", s)
+	}
+	h.fireTick()
+	h.clock.advance(5 * time.Second)
+	if s := screen(h); !strings.Contains(s, "recovered after 45s") {
+		t.Fatalf("the recovery note went at once:\n%s", s)
+	}
+	h.clock.advance(statusTTL)
+	if s := screen(h); strings.Contains(s, "recovered after") {
+		t.Fatalf("the recovery note stays for ever:\n%s", s)
+	}
+}
+
+// --readonly shows in the header; paused, the footer offers resume and never pause.
+func TestReadonlyBadgeAndPausedFooter(t *testing.T) {
+	h, _ := started(t, Options{Readonly: true})
+	if s := screen(h); !strings.Contains(strings.Split(s, "\n")[0], "READ-ONLY") {
+		t.Fatalf("no read-only badge:\n%s", s)
+	}
+	h.keys("p")
+	for _, focus := range []string{"sessions", "clients"} {
+		lines := strings.Split(screen(h), "\n")
+		footer := lines[len(lines)-1]
+		if !strings.Contains(footer, "p resume") || strings.Contains(footer, "p pause") || !strings.Contains(lines[1], "PAUSED") {
+			t.Fatalf("paused, %s focused: header %q footer %q", focus, lines[1], footer)
+		}
+		h.keys("tab")
 	}
 }

@@ -83,7 +83,8 @@ func (m *Model) render(now time.Time) string {
 		b.WriteString(lipgloss.Place(m.width, l.bodyH, lipgloss.Center, lipgloss.Center, dialog))
 		b.WriteByte('\n')
 	default:
-		v := paneView{width: m.width, st: &m.st, now: now, q: m.query, waiting: m.waitingText(now)}
+		v := paneView{width: m.width, st: &m.st, now: now, q: m.query, waiting: m.waitingText(now),
+			stale: m.loop.lastErr != nil && m.panes.shown != nil}
 		if l.cliH > 0 {
 			m.panes.viewClients(&b, v, l.cliH)
 		}
