@@ -53,10 +53,10 @@ type refresher struct {
 type answer int
 
 const (
-	answerDropped answer = iota // abandoned, or asked under an older query (asked again)
-	answerFailed                // the error is recorded and a retry armed
-	answerGood                  // latest is new; the next tick is armed
-	answerRecovered             // latest is new after failures (recoveredAfter); the next fetch is armed at once
+	answerDropped   answer = iota // abandoned, or asked under an older query (asked again)
+	answerFailed                  // the error is recorded and a retry armed
+	answerGood                    // latest is new; the next tick is armed
+	answerRecovered               // latest is new after failures (recoveredAfter); the next fetch is armed at once
 	// answerCapped: latest is new, and the source turned out to cap what it sends while a
 	// filter is set: the filter must now go to the source, so the query is asked again.
 	answerCapped

@@ -65,8 +65,6 @@ func TestCommandProgressSummaryColumns(t *testing.T) {
 	}
 }
 
-
-
 // The filter bar commits only valid filters: typing running>5s never shows an empty or a
 // different list on the way, an invalid text says why in full and leaves the committed filter
 // in force, and enter on it keeps that filter and says so.
