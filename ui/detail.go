@@ -29,6 +29,7 @@ type detailView struct {
 	seq    uint64    // the newest whole-document request; older answers are dropped
 	note   string    // what the view says about the whole document ("" = it is shown)
 	listed bool      // the session is still among the panes' rows
+	ended  bool      // the session is no longer in the data: the fields are as last seen
 	lines  []string  // the text, unwrapped
 	text   textView
 }
@@ -42,7 +43,7 @@ func (d *detailView) open(r *sessRow, at time.Time, reading bool) {
 	cp := *r
 	s := *r.s
 	cp.s = &s
-	d.row, d.at, d.listed, d.note = &cp, at, true, ""
+	d.row, d.at, d.listed, d.note, d.ended = &cp, at, true, "", false
 	if reading {
 		d.note = "reading the whole document from the server…"
 	}
@@ -54,8 +55,37 @@ func (d *detailView) close() { d.row = nil }
 
 // refresh rebuilds the text from the row and the note, keeping the scroll position.
 func (d *detailView) refresh() {
-	d.lines = detailLines(d.row.s, d.note)
+	note := d.note
+	if d.ended {
+		note = "this operation has ended: the fields are as the last refresh that listed it saw"
+	}
+	d.lines = detailLines(d.row.s, note)
 	d.text.setLines(d.lines)
+}
+
+// follow brings the open view up to date with a refresh read at at: r is the session's row
+// in the new data, nil when it is gone. What a refresh reads of a session (running time,
+// yields, progress, lock wait…) is merged into what is shown; the command and the whole
+// document stay as read.
+func (d *detailView) follow(r *sessRow, at time.Time) {
+	if d.row == nil {
+		return
+	}
+	if r == nil {
+		if !d.ended {
+			d.ended = true
+			d.refresh()
+		}
+		return
+	}
+	cp, n := *d.row.s, r.s
+	cp.Active, cp.RunningUS, cp.NumYields, cp.Progress = n.Active, n.RunningUS, n.NumYields, n.Progress
+	cp.WaitingForLock, cp.KillPending, cp.Msg = n.WaitingForLock, n.KillPending, n.Msg
+	if n.Summary != "" {
+		cp.Summary = n.Summary
+	}
+	d.row.s, d.at, d.ended = &cp, at, false
+	d.refresh()
 }
 
 // request asks dt for the session saw whole, for the view or (copy) for y.
@@ -118,7 +148,10 @@ func (d *detailView) view(b *strings.Builder, width, h int, st *styles, now time
 		t += " " + p
 	}
 	t += " · as of " + ageString(now.Sub(d.at)) + " ago"
-	if !d.listed {
+	switch {
+	case d.ended:
+		t += " · ended"
+	case !d.listed:
 		t += " · no longer listed"
 	}
 	t += " · " + d.keys.Close.Help().Key + " " + d.keys.Close.Help().Desc

@@ -284,6 +284,9 @@ func (m *Model) onSnapshot(msg snapshotMsg) tea.Cmd {
 // show puts snap on the panes.
 func (m *Model) show(snap *source.Snapshot, at time.Time) {
 	m.panes.show(snap, at, m.query)
+	if m.detail.row != nil {
+		m.detail.follow(m.panes.find(m.detail.row.s.ID), at)
+	}
 	m.rowsChanged()
 }
 

@@ -119,13 +119,16 @@ func (p *panes) refilterSessions(q source.Query, byUser bool) {
 }
 
 // inData reports whether id is in the snapshot on screen, filtered or not.
-func (p *panes) inData(id string) bool {
+func (p *panes) inData(id string) bool { return p.find(id) != nil }
+
+// find is the row of session id in the data on screen, filtered or not; nil when it is not there.
+func (p *panes) find(id string) *sessRow {
 	for i := range p.sess.data {
 		if p.sess.data[i].s.ID == id {
-			return true
+			return &p.sess.data[i]
 		}
 	}
-	return false
+	return nil
 }
 
 // listed reports whether id is among the sessions on screen.

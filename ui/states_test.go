@@ -204,3 +204,34 @@ func TestReadonlyBadgeAndPausedFooter(t *testing.T) {
 		h.keys("tab")
 	}
 }
+
+// The open detail view follows its session: running time, yields and progress change with
+// each refresh, and it says when the operation has ended.
+func TestDetailFollowsRefreshes(t *testing.T) {
+	h, src := started(t, Options{})
+	src.set(withCommands())
+	h.fireTick()
+	h.selectSession("103")
+	h.keys("enter")
+	next := withCommands()
+	next.Sessions[2].RunningUS = (100 * time.Second).Microseconds()
+	next.Sessions[2].NumYields = 4321
+	next.Sessions[2].Progress = &source.Progress{Done: 60, Total: 100}
+	src.set(next)
+	h.clock.advance(2 * time.Second)
+	h.fireTick()
+	s := screen(h)
+	for _, w := range []string{"1m40s", "yields            4,321", "60% (60 of 100)", "createIndexes 60%", "as of <1s ago"} {
+		if !strings.Contains(s, w) {
+			t.Fatalf("after a refresh the detail lacks %q:\n%s", w, s)
+		}
+	}
+	gone := withCommands()
+	gone.Sessions = slices.Delete(gone.Sessions, 2, 3)
+	src.set(gone)
+	h.fireTick()
+	s = screen(h)
+	if !strings.Contains(s, "this operation has ended") || !strings.Contains(s, "· ended") || !strings.Contains(s, "1m40s") {
+		t.Fatalf("the detail does not say the operation ended:\n%s", s)
+	}
+}
