@@ -188,10 +188,10 @@ func joinList(l []string) string { return strings.Join(l, ", ") }
 func intCliCol(key, title string, prio int, get func(*source.Client) int) column[cliRow] {
 	return column[cliRow]{
 		key: key, title: title, min: len(title), max: 8, right: true, prio: prio, descFirst: true,
-		text: func(r *cliRow, _ time.Time) string { return strconv.Itoa(get(r.c)) },
+		text: func(r *cliRow, _ time.Time) string { return count(get(r.c)) }, // 2,029 as in the header
 		num:  func(r *cliRow) int64 { return int64(get(r.c)) },
 		width: func(r *cliRow) int {
-			return len(strconv.Itoa(get(r.c)))
+			return len(count(get(r.c)))
 		},
 	}
 }

@@ -107,7 +107,7 @@ func (m *Model) headerSegs(now time.Time) []headerSeg {
 			segs = append(segs, headerSeg{a, a, true})
 		}
 		ops := st.label.Render("ops ") + st.value.Render(count(m.panes.totalOps)) +
-			st.label.Render(" ("+count(m.panes.activeOps)+" active)")
+			st.label.Render(" ("+count(m.panes.activeOps)+" running)")
 		segs = append(segs, headerSeg{full: ops, compact: ops})
 	}
 	every := st.label.Render("every ") + intervalString(m.loop.interval)

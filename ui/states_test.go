@@ -235,3 +235,22 @@ func TestDetailFollowsRefreshes(t *testing.T) {
 		t.Fatalf("the detail does not say the operation ended:\n%s", s)
 	}
 }
+
+// One number style: the clients pane separates thousands as the header does; the help
+// explains the three "active" counts.
+func TestClientCountsAndActiveExplained(t *testing.T) {
+	h, src := started(t, Options{})
+	snap := smallSnapshot()
+	snap.Clients[0].Count = 2029
+	src.set(snap)
+	h.fireTick()
+	s := screen(h)
+	if !strings.Contains(s, "2,029") || !strings.Contains(s, "ops 5 (5 running)") {
+		t.Fatalf("counts:\n%s", s)
+	}
+	h.send(tea.WindowSizeMsg{Width: 120, Height: 200})
+	h.keys("?")
+	if s := strings.Join(strings.Fields(screen(h)), " "); !strings.Contains(s, "ACTIVE is the operations in flight from that client IP") {
+		t.Fatalf("the help does not explain ACTIVE:\n%s", screen(h))
+	}
+}
