@@ -42,6 +42,7 @@ type sessRow struct {
 	idNum    uint64 // 4119786
 	idIsNum  bool
 	clientIP string
+	folded   string // lower-cased free-text haystack, built once per snapshot when a filter needs it
 }
 
 func newSessRow(s *source.Session) sessRow {

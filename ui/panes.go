@@ -40,6 +40,9 @@ type panes struct {
 	marked    map[string]bool // session IDs marked for kill
 	// goneHidden: the followed session is still in the data but filtered out.
 	goneHidden bool
+	// folded: the rows' haystacks for free-text matching are built (once per snapshot, when
+	// a filter first needs them: with no filter a snapshot costs nothing more).
+	folded bool
 }
 
 func newPanes() panes {
@@ -71,6 +74,7 @@ func (p *panes) show(snap *source.Snapshot, at time.Time, q source.Query) {
 	}
 	p.sess.setData(sd)
 	p.cli.setData(cd)
+	p.folded = false
 	p.refilter(q, false)
 	if len(p.marked) > 0 { // marks follow IDs; drop those that have left
 		live := make(map[string]bool, len(p.marked))
@@ -97,8 +101,27 @@ func (p *panes) refilter(q source.Query, byUser bool) {
 	p.refilterSessions(q, byUser)
 }
 
+// fold builds the rows' free-text haystacks: the rows are the shown snapshot's sessions in
+// order, folded in one allocation.
+func (p *panes) fold() {
+	d := p.sess.data
+	if p.shown != nil && len(p.shown.Sessions) == len(d) && (len(d) == 0 || d[0].s == &p.shown.Sessions[0]) {
+		for i, f := range foldAll(p.shown.Sessions) {
+			d[i].folded = f
+		}
+	} else {
+		for i := range d {
+			d[i].folded = foldSession(d[i].s)
+		}
+	}
+	p.folded = true
+}
+
 func (p *panes) refilterSessions(q source.Query, byUser bool) {
 	p.sessTotal, p.totalOps, p.activeOps = 0, 0, 0
+	if !q.Filter.Empty() && !p.folded {
+		p.fold()
+	}
 	p.sess.filter(func(r *sessRow) bool {
 		if !q.Shows(r.s) { // sources may return a superset of what the toggles show
 			return false
@@ -113,7 +136,7 @@ func (p *panes) refilterSessions(q source.Query, byUser bool) {
 			return false
 		}
 		p.sessTotal++
-		return matchSession(q.Filter, r.s)
+		return matchFolded(q.Filter, r.s, r.folded)
 	}, byUser)
 	p.goneHidden = p.sess.gone && p.sess.selID != "" && p.inData(p.sess.selID)
 }
