@@ -135,9 +135,12 @@ func sessionColumns() []column[sessRow] {
 			if r.s.WaitingForLock {
 				return "wait"
 			}
+			if r.s.LockUnknown {
+				return "n/a" // the source cannot say: blank would read "not blocked"
+			}
 			return ""
 		},
-		num:   func(r *sessRow) int64 { return b2i(r.s.WaitingForLock) },
+		num:   func(r *sessRow) int64 { return b2i(r.s.WaitingForLock) - b2i(r.s.LockUnknown) },
 		width: func(*sessRow) int { return 4 },
 	}
 	host := natCol("host", "HOST", 10, 24, 45, func(s *source.Session) string { return s.Host })

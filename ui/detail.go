@@ -177,7 +177,7 @@ func detailLines(s *source.Session, note string) []string {
 		{"running", running}, {"progress", progressLong(s.Progress)}, {"plan", s.PlanSummary}, {"client", s.Client}, {"app", s.App},
 		{"user", s.User}, {"driver", s.Driver}, {"host", s.Host}, {"shard", s.Shard},
 		{"desc", s.Desc}, {"connection id", connID(s.ConnectionID)},
-		{"waiting for lock", yes(s.WaitingForLock)}, {"yields", count(s.NumYields)},
+		{"waiting for lock", lockText(s)}, {"yields", count(s.NumYields)},
 		{"internal", yes(s.Internal)}, {"kill pending", yes(s.KillPending)}, {"message", s.Msg},
 	}
 	lines := make([]string, 0, 64)
@@ -285,6 +285,16 @@ func progressLong(p *source.Progress) string {
 		return ""
 	}
 	return strconv.Itoa(p.Percent()) + "% (" + count(p.Done) + " of " + count(p.Total) + ")"
+}
+
+func lockText(s *source.Session) string {
+	switch {
+	case s.WaitingForLock:
+		return "yes"
+	case s.LockUnknown:
+		return "n/a (the source does not report lock waits)"
+	}
+	return "no"
 }
 
 func connID(n int64) string {

@@ -254,3 +254,25 @@ func TestClientCountsAndActiveExplained(t *testing.T) {
 		t.Fatalf("the help does not explain ACTIVE:\n%s", screen(h))
 	}
 }
+
+// A source that cannot say whether an operation waits for a lock gets n/a, not a blank that
+// reads "not blocked".
+func TestLockUnknownSaysNA(t *testing.T) {
+	h, src := started(t, Options{})
+	snap := smallSnapshot()
+	for i := range snap.Sessions {
+		snap.Sessions[i].WaitingForLock, snap.Sessions[i].LockUnknown = false, true
+	}
+	src.set(snap)
+	h.fireTick()
+	for _, l := range strings.Split(screen(h), "\n") {
+		if strings.Contains(l, "conn101") && !strings.HasSuffix(strings.TrimRight(l, " "), "n/a") {
+			t.Fatalf("LOCK of a session whose source cannot say: %q", l)
+		}
+	}
+	h.selectSession("101")
+	h.keys("enter")
+	if s := screen(h); !strings.Contains(s, "waiting for lock  n/a") {
+		t.Fatalf("detail:\n%s", s)
+	}
+}
