@@ -157,7 +157,7 @@ func sessionColumns() []column[sessRow] {
 	}
 	summary := strCol("summary", "SUMMARY", 10, 60, 20, func(s *source.Session) string { return s.Summary })
 	summary.optional = true
-	return []column[sessRow]{id, op, command, ns, running, progress, plan, client, app, user, desc, lock, shard, host, summary}
+	return []column[sessRow]{id, op, command, ns, running, plan, client, app, user, desc, lock, progress, shard, host, summary}
 }
 
 // progressText is "30%" for an operation that reports its progress, else empty.
