@@ -159,27 +159,30 @@ const (
 // mongos, "shard_1:7201646" on Huawei, "ReplicaSetName/NodeName/OpId" on Tencent. It is what a
 // Killer is given back.
 type Session struct {
-	ID             string          `json:"id"`
-	Type           string          `json:"type"`
-	Active         bool            `json:"active"`
-	Op             string          `json:"op"`
-	NS             string          `json:"ns"`
-	RunningUS      int64           `json:"running_us"`
-	PlanSummary    string          `json:"plan_summary"`
-	Client         string          `json:"client"` // ip:port
-	App            string          `json:"app"`
-	User           string          `json:"user"` // user@db
-	Driver         string          `json:"driver"`
-	Host           string          `json:"host"`
-	Shard          string          `json:"shard"`
-	Desc           string          `json:"desc"`
-	ConnectionID   int64           `json:"connection_id"`
-	WaitingForLock bool            `json:"waiting_for_lock"`
-	NumYields      int64           `json:"num_yields"`
-	CommandName    string          `json:"command_name,omitempty"` // find, aggregate, createIndexes, getMore, update, …
-	Summary        string          `json:"summary,omitempty"`      // one cleaned line of the query (QueryPart.Summary)
-	Progress       *Progress       `json:"progress,omitempty"`     // when the server reports it (index builds, …)
-	Command        json.RawMessage `json:"command"`                // relaxed Extended JSON; a JSON string when the provider's text is not JSON
+	ID             string `json:"id"`
+	Type           string `json:"type"`
+	Active         bool   `json:"active"`
+	Op             string `json:"op"`
+	NS             string `json:"ns"`
+	RunningUS      int64  `json:"running_us"`
+	PlanSummary    string `json:"plan_summary"`
+	Client         string `json:"client"` // ip:port
+	App            string `json:"app"`
+	User           string `json:"user"` // user@db
+	Driver         string `json:"driver"`
+	Host           string `json:"host"`
+	Shard          string `json:"shard"`
+	Desc           string `json:"desc"`
+	ConnectionID   int64  `json:"connection_id"`
+	WaitingForLock bool   `json:"waiting_for_lock"`
+	// LockUnknown: the source cannot say whether the operation waits for a lock (Huawei's API
+	// has no such flag); WaitingForLock is then false without meaning "not blocked".
+	LockUnknown bool            `json:"-"`
+	NumYields   int64           `json:"num_yields"`
+	CommandName string          `json:"command_name,omitempty"` // find, aggregate, createIndexes, getMore, update, …
+	Summary     string          `json:"summary,omitempty"`      // one cleaned line of the query (QueryPart.Summary)
+	Progress    *Progress       `json:"progress,omitempty"`     // when the server reports it (index builds, …)
+	Command     json.RawMessage `json:"command"`                // relaxed Extended JSON; a JSON string when the provider's text is not JSON
 
 	// Fields below are not part of the stable one-shot JSON.
 

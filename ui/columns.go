@@ -60,6 +60,7 @@ type sessRow struct {
 	idNum    uint64 // 4119786
 	idIsNum  bool
 	clientIP string
+	folded   string // lower-cased free-text haystack, built once per snapshot when a filter needs it
 }
 
 func newSessRow(s *source.Session) sessRow {
@@ -160,12 +161,18 @@ func sessionColumns() []column[sessRow] {
 			if r.s.WaitingForLock {
 				return "wait"
 			}
+			if r.s.LockUnknown {
+				return "n/a" // the source cannot say: blank would read "not blocked"
+			}
 			return ""
 		},
-		num: func(r *sessRow) int64 { return b2i(r.s.WaitingForLock) },
+		num: func(r *sessRow) int64 { return b2i(r.s.WaitingForLock) - b2i(r.s.LockUnknown) },
 		width: func(r *sessRow) int {
-			if r.s.WaitingForLock {
+			switch {
+			case r.s.WaitingForLock:
 				return 4
+			case r.s.LockUnknown:
+				return 3
 			}
 			return 0
 		},
@@ -175,7 +182,34 @@ func sessionColumns() []column[sessRow] {
 	host.optional, host.hideEmpty, host.same, host.quiet = true, true, true, true
 	shard := natCol("shard", "SHARD", 7, 24, 55, func(s *source.Session) string { return s.Shard })
 	shard.optional, shard.hideEmpty, shard.same = true, true, true
-	return []column[sessRow]{id, op, ns, running, plan, client, app, user, desc, lock, shard, host}
+	command := strCol("command", "COMMAND", 7, 14, 88, func(s *source.Session) string { return s.CommandName })
+	command.optional, command.hideEmpty = true, true
+	progress := column[sessRow]{
+		key: "progress", title: "PROG", min: 4, max: 4, right: true, prio: 65, descFirst: true,
+		optional: true, hideEmpty: true,
+		text:  func(r *sessRow, _ time.Time) string { return progressText(r.s) },
+		num:   func(r *sessRow) int64 { return progressKey(r.s) },
+		width: func(r *sessRow) int { return len(progressText(r.s)) },
+	}
+	summary := strCol("summary", "SUMMARY", 10, 60, 20, func(s *source.Session) string { return s.Summary })
+	summary.optional, summary.hideEmpty = true, true
+	return []column[sessRow]{id, op, command, ns, running, plan, client, app, user, desc, lock, progress, shard, host, summary}
+}
+
+// progressText is "30%" for an operation that reports its progress, else empty.
+func progressText(s *source.Session) string {
+	if s.Progress == nil {
+		return ""
+	}
+	return strconv.Itoa(s.Progress.Percent()) + "%"
+}
+
+// progressKey sorts operations without progress below 0 %.
+func progressKey(s *source.Session) int64 {
+	if s.Progress == nil {
+		return -1
+	}
+	return int64(s.Progress.Percent())
 }
 
 // cliRow is one client plus its joined lists, computed when its snapshot arrives.
@@ -194,10 +228,10 @@ func joinList(l []string) string { return strings.Join(l, ", ") }
 func intCliCol(key, title string, prio int, get func(*source.Client) int) column[cliRow] {
 	return column[cliRow]{
 		key: key, title: title, min: len(title), max: 8, right: true, prio: prio, descFirst: true,
-		text: func(r *cliRow, _ time.Time) string { return strconv.Itoa(get(r.c)) },
+		text: func(r *cliRow, _ time.Time) string { return count(get(r.c)) }, // 2,029 as in the header
 		num:  func(r *cliRow) int64 { return int64(get(r.c)) },
 		width: func(r *cliRow) int {
-			return len(strconv.Itoa(get(r.c)))
+			return len(count(get(r.c)))
 		},
 	}
 }

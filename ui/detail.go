@@ -29,6 +29,7 @@ type detailView struct {
 	seq    uint64    // the newest whole-document request; older answers are dropped
 	note   string    // what the view says about the whole document ("" = it is shown)
 	listed bool      // the session is still among the panes' rows
+	ended  bool      // the session is no longer in the data: the fields are as last seen
 	lines  []string  // the text, unwrapped
 	text   textView
 }
@@ -42,7 +43,7 @@ func (d *detailView) open(r *sessRow, at time.Time, reading bool) {
 	cp := *r
 	s := *r.s
 	cp.s = &s
-	d.row, d.at, d.listed, d.note = &cp, at, true, ""
+	d.row, d.at, d.listed, d.note, d.ended = &cp, at, true, "", false
 	if reading {
 		d.note = "reading the whole document from the server…"
 	}
@@ -54,8 +55,37 @@ func (d *detailView) close() { d.row = nil }
 
 // refresh rebuilds the text from the row and the note, keeping the scroll position.
 func (d *detailView) refresh() {
-	d.lines = detailLines(d.row.s, d.note)
+	note := d.note
+	if d.ended {
+		note = "this operation has ended: the fields are as the last refresh that listed it saw"
+	}
+	d.lines = detailLines(d.row.s, note)
 	d.text.setLines(d.lines)
+}
+
+// follow brings the open view up to date with a refresh read at at: r is the session's row
+// in the new data, nil when it is gone. What a refresh reads of a session (running time,
+// yields, progress, lock wait…) is merged into what is shown; the command and the whole
+// document stay as read.
+func (d *detailView) follow(r *sessRow, at time.Time) {
+	if d.row == nil {
+		return
+	}
+	if r == nil {
+		if !d.ended {
+			d.ended = true
+			d.refresh()
+		}
+		return
+	}
+	cp, n := *d.row.s, r.s
+	cp.Active, cp.RunningUS, cp.NumYields, cp.Progress = n.Active, n.RunningUS, n.NumYields, n.Progress
+	cp.WaitingForLock, cp.KillPending, cp.Msg = n.WaitingForLock, n.KillPending, n.Msg
+	if n.Summary != "" {
+		cp.Summary = n.Summary
+	}
+	d.row.s, d.at, d.ended = &cp, at, false
+	d.refresh()
 }
 
 // request asks dt for the session saw whole, for the view or (copy) for y.
@@ -110,8 +140,18 @@ func (d *detailView) view(b *strings.Builder, width, h int, st *styles, now time
 		blank(b, h)
 		return
 	}
-	t := "SESSION " + source.Clean(d.row.s.ID) + " · as of " + ageString(now.Sub(d.at)) + " ago"
-	if !d.listed {
+	t := "SESSION " + source.Clean(d.row.s.ID)
+	if c := d.row.s.CommandName; c != "" {
+		t += " · " + source.Clean(c)
+	}
+	if p := progressText(d.row.s); p != "" {
+		t += " " + p
+	}
+	t += " · as of " + ageString(now.Sub(d.at)) + " ago"
+	switch {
+	case d.ended:
+		t += " · ended"
+	case !d.listed:
 		t += " · no longer listed"
 	}
 	t += " · " + d.keys.Close.Help().Key + " " + d.keys.Close.Help().Desc
@@ -132,16 +172,20 @@ func detailLines(s *source.Session, note string) []string {
 		running = source.FormatDuration(s.Running()) + "  (" + count(s.RunningUS) + " µs)"
 	}
 	fields := [][2]string{
-		{"id", s.ID}, {"type", s.Type}, {"active", yes(s.Active)}, {"op", s.Op}, {"ns", s.NS},
-		{"running", running}, {"plan", s.PlanSummary}, {"client", s.Client}, {"app", s.App},
+		{"id", s.ID}, {"type", s.Type}, {"active", yes(s.Active)}, {"op", s.Op},
+		{"command name", s.CommandName}, {"summary", s.Summary}, {"ns", s.NS},
+		{"running", running}, {"progress", progressLong(s.Progress)}, {"plan", s.PlanSummary}, {"client", s.Client}, {"app", s.App},
 		{"user", s.User}, {"driver", s.Driver}, {"host", s.Host}, {"shard", s.Shard},
 		{"desc", s.Desc}, {"connection id", connID(s.ConnectionID)},
-		{"waiting for lock", yes(s.WaitingForLock)}, {"yields", count(s.NumYields)},
-		{"internal", yes(s.Internal)}, {"kill pending", yes(s.KillPending)}, {"progress", s.Msg},
+		{"waiting for lock", lockText(s)}, {"yields", count(s.NumYields)},
+		{"internal", yes(s.Internal)}, {"kill pending", yes(s.KillPending)}, {"message", s.Msg},
 	}
 	lines := make([]string, 0, 64)
 	for _, f := range fields {
 		v := source.Clean(f[1])
+		if v == "" && (f[0] == "command name" || f[0] == "summary" || f[0] == "progress") {
+			continue // what only some sources and some operations have: no line of "-"
+		}
 		if v == "" {
 			v = "-"
 		}
@@ -233,6 +277,24 @@ func (m *Model) copyCommand(r *sessRow) tea.Cmd {
 	}
 	m.setStatus("copied the command of "+source.Clean(r.s.ID)+" (OSC 52: the terminal must allow clipboard access)", false)
 	return tea.SetClipboard(commandText(r.s))
+}
+
+// progressLong is "30% (3,000 of 10,000)", or "" when the operation reports no progress.
+func progressLong(p *source.Progress) string {
+	if p == nil {
+		return ""
+	}
+	return strconv.Itoa(p.Percent()) + "% (" + count(p.Done) + " of " + count(p.Total) + ")"
+}
+
+func lockText(s *source.Session) string {
+	switch {
+	case s.WaitingForLock:
+		return "yes"
+	case s.LockUnknown:
+		return "n/a (the source does not report lock waits)"
+	}
+	return "no"
 }
 
 func connID(n int64) string {

@@ -60,7 +60,7 @@ func TestFilterBarInvalidText(t *testing.T) {
 	if x != len("/ ns:/[/") {
 		t.Fatalf("cursor at %d", x)
 	}
-	if action, _ := f.onKey(keyMsg("enter")); action != filterKeptLast || f.err != "" {
+	if action, _ := f.onKey(keyMsg("enter")); action != filterKept || f.open {
 		t.Fatalf("enter on an invalid text: %v, err %q", action, f.err)
 	}
 	pf, ok := f.parse("op:query running>5s")

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/currentop/currentop/source"
 )
@@ -16,10 +17,25 @@ import (
 const slowAnswer = 3 * time.Second
 
 func (m *Model) headerHeight() int {
-	if m.loop.lastErr != nil {
-		return 3
+	return 2 + len(m.failureLines(m.now()))
+}
+
+// failureLines are the error lines while failing: the error wrapped over at most two lines,
+// so that the reason is not cut at the screen's edge (the detail is in the second line).
+func (m *Model) failureLines(now time.Time) []string {
+	if m.loop.lastErr == nil {
+		return nil
 	}
-	return 2
+	msg := m.failureLine(now)
+	w := max(20, m.width)
+	if textWidth(msg) <= w {
+		return []string{msg}
+	}
+	lines := strings.Split(ansi.Wrap(msg, w, " "), "\n")
+	if len(lines) > 2 {
+		lines = []string{lines[0], fit(strings.Join(lines[1:], " "), w, false)}
+	}
+	return lines
 }
 
 // viewHeader draws what is monitored, the counters with the refresh state, and while failing
@@ -29,8 +45,8 @@ func (m *Model) viewHeader(b *strings.Builder, now time.Time) {
 	b.WriteByte('\n')
 	b.WriteString(m.headerCounters(now))
 	b.WriteByte('\n')
-	if m.loop.lastErr != nil {
-		b.WriteString(m.st.errText.Render(fit(m.failureLine(now), m.width, false)))
+	for _, l := range m.failureLines(now) {
+		b.WriteString(m.st.errText.Render(fit(l, m.width, false)))
 		b.WriteByte('\n')
 	}
 }
@@ -39,6 +55,9 @@ func (m *Model) viewHeader(b *strings.Builder, now time.Time) {
 func (m *Model) headerTarget(now time.Time) string {
 	st := &m.st
 	parts := []string{st.appName.Render("currentop")}
+	if m.readonly {
+		parts = append(parts, st.paused.Render("READ-ONLY"))
+	}
 	snap := m.loop.latest
 	if snap == nil {
 		return strings.Join(append(parts, st.dim.Render(m.connectingText(now))), st.dim.Render(" · "))
@@ -88,7 +107,7 @@ func (m *Model) headerSegs(now time.Time) []headerSeg {
 			segs = append(segs, headerSeg{a, a, true})
 		}
 		ops := st.label.Render("ops ") + st.value.Render(count(m.panes.totalOps)) +
-			st.label.Render(" ("+count(m.panes.activeOps)+" active)")
+			st.label.Render(" ("+count(m.panes.activeOps)+" running)")
 		segs = append(segs, headerSeg{full: ops, compact: ops})
 	}
 	every := st.label.Render("every ") + intervalString(m.loop.interval)

@@ -38,6 +38,10 @@ func (hs *helpScreen) build(h help.Model, width int, readonly bool, main grouped
 		lines = append(lines, "  Read-only mode: kill is disabled.")
 	}
 	lines = append(lines,
+		"  Three counts say \"active\": the header's \"active conns\" is the server's count of connections",
+		"  running something now (serverStatus connections.active); \"ops N (M running)\" counts the",
+		"  operations the sessions pane lists under the toggles, M of them running (not idle cursors or",
+		"  sessions); the clients pane's ACTIVE is the operations in flight from that client IP.",
 		"  The selection follows a session by ID across refreshes; when one you picked goes, nothing is selected.")
 	hs.lines = lines
 	hs.text.setLines(lines)

@@ -267,7 +267,10 @@ func (m *Model) onSnapshot(msg snapshotMsg) tea.Cmd {
 	switch res {
 	case answerFailed:
 		m.fixScroll() // the header has grown an error line
-	case answerGood, answerCapped:
+	case answerGood, answerCapped, answerRecovered:
+		if res == answerRecovered {
+			m.setStatus("recovered after "+ageString(m.loop.recoveredAfter.Round(time.Second)), false)
+		}
 		if !m.panes.paused {
 			m.show(m.loop.latest, m.loop.latestAt)
 		}
@@ -281,6 +284,9 @@ func (m *Model) onSnapshot(msg snapshotMsg) tea.Cmd {
 // show puts snap on the panes.
 func (m *Model) show(snap *source.Snapshot, at time.Time) {
 	m.panes.show(snap, at, m.query)
+	if m.detail.row != nil {
+		m.detail.follow(m.panes.find(m.detail.row.s.ID), at)
+	}
 	m.rowsChanged()
 }
 

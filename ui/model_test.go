@@ -175,16 +175,16 @@ func TestFilterBar(t *testing.T) {
 			t.Fatalf("the filter is applied locally (N of M must be exact), yet the source got %q", q.Filter.Text)
 		}
 	}
-	// An invalid term keeps the last valid filter and says why (pasted, so that no valid
-	// prefix of it is typed first).
+	// An invalid term puts the committed filter (none: the bar opened empty) back in force
+	// and says why (pasted, so that no valid prefix of it is typed first).
 	h.send(tea.PasteMsg{Content: " /[/"})
 	if h.m.filter.err == "" {
 		t.Fatal("invalid regex: no inline error")
 	}
-	if h.m.query.Filter.Text != "op:query" {
-		t.Fatalf("invalid text replaced the filter: %q", h.m.query.Filter.Text)
+	if h.m.query.Filter.Text != "" {
+		t.Fatalf("invalid text: the filter in force is %q, want the committed one (none)", h.m.query.Filter.Text)
 	}
-	if got := h.sessionIDs(); len(got) != 2 {
+	if got := h.sessionIDs(); len(got) != 5 {
 		t.Fatalf("invalid text changed the rows: %v", got)
 	}
 	if s := screen(h); !strings.Contains(s, "✗") {
@@ -498,6 +498,10 @@ func TestStaleOnErrorAndBackoff(t *testing.T) {
 	if h.m.loop.lastErr != nil || strings.Contains(screen(h), "STALE") {
 		t.Fatal("a good snapshot should clear the stale state")
 	}
+	if tk, _ := h.lastTick(); tk.d != 0 {
+		t.Fatalf("after recovery the next refresh should come at once, got %v", tk.d)
+	}
+	h.fireTick()
 	if tk, _ := h.lastTick(); tk.d != 2*time.Second {
 		t.Fatalf("after recovery the interval is back to 2s, got %v", tk.d)
 	}
@@ -832,7 +836,7 @@ func TestFilterEscClearsKeptNote(t *testing.T) {
 	h.keys("/")
 	h.typeText("ns:shop app:/[/")
 	h.keys("enter")
-	if s := screen(h); !strings.Contains(s, `kept the last valid filter: "ns:shop app:"`) {
+	if s := screen(h); !strings.Contains(s, `kept the last valid filter (none): invalid regular expression`) {
 		t.Fatalf("no note about the kept filter:\n%s", s)
 	}
 	h.keys("/", "esc")

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/currentop/currentop/source"
 )
@@ -39,6 +40,9 @@ type panes struct {
 	marked    map[string]bool // session IDs marked for kill
 	// goneHidden: the followed session is still in the data but filtered out.
 	goneHidden bool
+	// folded: the rows' haystacks for free-text matching are built (once per snapshot, when
+	// a filter first needs them: with no filter a snapshot costs nothing more).
+	folded bool
 }
 
 func newPanes() panes {
@@ -70,6 +74,7 @@ func (p *panes) show(snap *source.Snapshot, at time.Time, q source.Query) {
 	}
 	p.sess.setData(sd)
 	p.cli.setData(cd)
+	p.folded = false
 	p.refilter(q, false)
 	if len(p.marked) > 0 { // marks follow IDs; drop those that have left
 		live := make(map[string]bool, len(p.marked))
@@ -96,8 +101,27 @@ func (p *panes) refilter(q source.Query, byUser bool) {
 	p.refilterSessions(q, byUser)
 }
 
+// fold builds the rows' free-text haystacks: the rows are the shown snapshot's sessions in
+// order, folded in one allocation.
+func (p *panes) fold() {
+	d := p.sess.data
+	if p.shown != nil && len(p.shown.Sessions) == len(d) && (len(d) == 0 || d[0].s == &p.shown.Sessions[0]) {
+		for i, f := range foldAll(p.shown.Sessions) {
+			d[i].folded = f
+		}
+	} else {
+		for i := range d {
+			d[i].folded = foldSession(d[i].s)
+		}
+	}
+	p.folded = true
+}
+
 func (p *panes) refilterSessions(q source.Query, byUser bool) {
 	p.sessTotal, p.totalOps, p.activeOps = 0, 0, 0
+	if !q.Filter.Empty() && !p.folded {
+		p.fold()
+	}
 	p.sess.filter(func(r *sessRow) bool {
 		if !q.Shows(r.s) { // sources may return a superset of what the toggles show
 			return false
@@ -112,19 +136,22 @@ func (p *panes) refilterSessions(q source.Query, byUser bool) {
 			return false
 		}
 		p.sessTotal++
-		return matchSession(q.Filter, r.s)
+		return matchFolded(q.Filter, r.s, r.folded)
 	}, byUser)
 	p.goneHidden = p.sess.gone && p.sess.selID != "" && p.inData(p.sess.selID)
 }
 
 // inData reports whether id is in the snapshot on screen, filtered or not.
-func (p *panes) inData(id string) bool {
+func (p *panes) inData(id string) bool { return p.find(id) != nil }
+
+// find is the row of session id in the data on screen, filtered or not; nil when it is not there.
+func (p *panes) find(id string) *sessRow {
 	for i := range p.sess.data {
 		if p.sess.data[i].s.ID == id {
-			return true
+			return &p.sess.data[i]
 		}
 	}
-	return false
+	return nil
 }
 
 // listed reports whether id is among the sessions on screen.
@@ -211,6 +238,32 @@ type paneView struct {
 	q     source.Query
 	// waiting is what an empty pane says before the first snapshot.
 	waiting string
+	// stale: refreshing fails, so the rows are the last good data: they are drawn dimmed
+	// and the titles say "stale" (for terminals and eyes without the dimming).
+	stale bool
+}
+
+// rowsView draws a pane's rows through render, dimmed when the data is stale.
+func rowsView(b *strings.Builder, v paneView, render func(*strings.Builder)) {
+	if !v.stale {
+		render(b)
+		return
+	}
+	var rb strings.Builder
+	render(&rb)
+	lines := strings.Split(strings.TrimSuffix(rb.String(), "\n"), "\n")
+	for _, l := range lines {
+		b.WriteString(v.st.dim.Render(ansi.Strip(l)))
+		b.WriteByte('\n')
+	}
+}
+
+// staleTag is what a title says about stale data.
+func staleTag(v paneView) string {
+	if v.stale {
+		return " · STALE (last good data)"
+	}
+	return ""
 }
 
 func (p *panes) title(v paneView, focused bool, text string) string {
@@ -244,6 +297,7 @@ func (p *panes) viewClients(b *strings.Builder, v paneView, h int) {
 	if p.maximised {
 		t += " · maximised (z)"
 	}
+	t += staleTag(v)
 	t = p.cli.titleNotes(t, v.width)
 	b.WriteString(p.title(v, focused, t))
 	b.WriteByte('\n')
@@ -259,7 +313,9 @@ func (p *panes) viewClients(b *strings.Builder, v paneView, h int) {
 			p.cli.render(b, v.width, 1, focused, v.st, v.now, rowDecor[cliRow]{})
 		})
 	default:
-		p.cli.render(b, v.width, h-1, focused, v.st, v.now, p.clientDecor(v.st))
+		rowsView(b, v, func(b *strings.Builder) {
+			p.cli.render(b, v.width, h-1, focused, v.st, v.now, p.clientDecor(v.st))
+		})
 	}
 }
 
@@ -310,6 +366,7 @@ func (p *panes) sessionsTitle(v paneView) string {
 	if p.maximised {
 		t += " · maximised (z)"
 	}
+	t += staleTag(v)
 	return p.sess.titleNotes(t, v.width)
 }
 
@@ -333,7 +390,9 @@ func (p *panes) viewSessions(b *strings.Builder, v paneView, h int) {
 			p.sess.render(b, v.width, 1, focused, v.st, v.now, rowDecor[sessRow]{})
 		})
 	default:
-		p.sess.render(b, v.width, h-1, focused, v.st, v.now, p.sessionDecor(v.st))
+		rowsView(b, v, func(b *strings.Builder) {
+			p.sess.render(b, v.width, h-1, focused, v.st, v.now, p.sessionDecor(v.st))
+		})
 	}
 }
 

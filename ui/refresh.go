@@ -42,6 +42,8 @@ type refresher struct {
 	lastErr   error
 	errSince  time.Time // first failure of the current streak
 	nextRetry time.Time
+	// recoveredAfter is how long the last failure streak lasted (set when it ends).
+	recoveredAfter time.Duration
 
 	latest   *source.Snapshot // newest good snapshot
 	latestAt time.Time
@@ -51,9 +53,10 @@ type refresher struct {
 type answer int
 
 const (
-	answerDropped answer = iota // abandoned, or asked under an older query (asked again)
-	answerFailed                // the error is recorded and a retry armed
-	answerGood                  // latest is new; the next tick is armed
+	answerDropped   answer = iota // abandoned, or asked under an older query (asked again)
+	answerFailed                  // the error is recorded and a retry armed
+	answerGood                    // latest is new; the next tick is armed
+	answerRecovered               // latest is new after failures (recoveredAfter); the next fetch is armed at once
 	// answerCapped: latest is new, and the source turned out to cap what it sends while a
 	// filter is set: the filter must now go to the source, so the query is asked again.
 	answerCapped
@@ -169,6 +172,10 @@ func (r *refresher) onSnapshot(msg snapshotMsg, q source.Query) (answer, tea.Cmd
 		r.nextRetry = now.Add(d)
 		return answerFailed, r.arm(d)
 	}
+	recovered := r.lastErr != nil
+	if recovered {
+		r.recoveredAfter = now.Sub(r.errSince)
+	}
 	r.failures, r.lastErr = 0, nil
 	r.latest, r.latestAt = msg.snap, now
 	if msg.snap.TotalSessions > len(msg.snap.Sessions) && !r.pushFilter {
@@ -176,6 +183,11 @@ func (r *refresher) onSnapshot(msg snapshotMsg, q source.Query) (answer, tea.Cmd
 		if !q.Filter.Empty() {
 			return answerCapped, nil // this answer was not filtered by the source
 		}
+	}
+	if recovered {
+		// The source is back: refresh again at once rather than one interval later, so the
+		// screen catches up with what happened during the outage without a wait.
+		return answerRecovered, r.arm(0)
 	}
 	return answerGood, r.arm(r.interval)
 }

@@ -134,7 +134,8 @@ func TestRefresherBacksOffAndRecovers(t *testing.T) {
 	msg, _ := g.run(g.r.fetch(source.Query{}))
 	res, cmd := g.r.onSnapshot(msg, source.Query{})
 	g.run(cmd)
-	if res != answerGood || g.r.lastErr != nil || g.r.failures != 0 || g.lastTick().d != 5*time.Second {
+	// After a failure streak the next fetch comes at once, not one interval later.
+	if res != answerRecovered || g.r.lastErr != nil || g.r.failures != 0 || g.lastTick().d != 0 || g.r.recoveredAfter != 6*time.Second {
 		t.Fatalf("recovery: %v err %v failures %d next %v", res, g.r.lastErr, g.r.failures, g.lastTick().d)
 	}
 }

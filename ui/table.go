@@ -31,9 +31,10 @@ type pane[R any] struct {
 	epoch int
 	// keys holds each column's sort key per data row, built on first use for a snapshot;
 	// tieRank is each data row's place in the tie order.
-	keys    [][]uint64
-	tieRank []uint32
-	scratch []sortItem
+	keys     [][]uint64
+	tieRank  []uint32
+	scratch  []sortItem
+	radixTmp []sortItem // the radix sort's second buffer
 
 	sortKey string
 	desc    bool
@@ -122,27 +123,9 @@ func (p *pane[R]) sort() {
 		for _, ri := range p.rows {
 			items = append(items, sortItem{key: keys[ri], tie: p.tieRank[ri], idx: ri})
 		}
-		if p.desc {
-			slices.SortFunc(items, func(a, b sortItem) int {
-				if a.key != b.key {
-					if a.key > b.key {
-						return -1
-					}
-					return 1
-				}
-				return int(a.tie) - int(b.tie)
-			})
-		} else {
-			slices.SortFunc(items, func(a, b sortItem) int {
-				if a.key != b.key {
-					if a.key < b.key {
-						return -1
-					}
-					return 1
-				}
-				return int(a.tie) - int(b.tie)
-			})
-		}
+		var spare []sortItem
+		items, spare = radixSort(items, p.radixTmp, p.desc)
+		p.radixTmp = spare[:0]
 		for i := range items {
 			p.rows[i] = items[i].idx
 		}

@@ -94,6 +94,7 @@ func (m *Model) onMainKey(msg tea.KeyPressMsg) tea.Cmd {
 		m.panes.reverse()
 	case key.Matches(msg, k.Filter):
 		m.filter.start(m.query.Filter.Text)
+		m.filter.committed = m.query.Filter
 	case key.Matches(msg, k.Mark):
 		m.toggleMark()
 	case key.Matches(msg, k.Kill):
@@ -266,8 +267,8 @@ func (m *Model) onFilterKey(msg tea.KeyPressMsg) tea.Cmd {
 	case filterCleared:
 		m.status.clear() // e.g. "kept the last valid filter": no longer true
 		return m.applyFilterText("")
-	case filterKeptLast:
-		m.setStatus("kept the last valid filter: "+quoteOrNone(m.query.Filter.Text), true)
+	case filterKept:
+		return m.commitFilterText()
 	case filterMoved:
 		m.moveSel(s)
 	case filterEdited:
@@ -286,16 +287,42 @@ func quoteOrNone(s string) string {
 // onFilterEdited re-parses the bar after an edit; an invalid text leaves the last valid filter.
 func (m *Model) onFilterEdited() tea.Cmd {
 	text := m.filter.in.Value()
+	m.filter.pending = ""
 	if text == m.query.Filter.Text {
 		m.filter.err = ""
 		return nil
 	}
-	return m.applyFilterText(text)
-}
-
-func (m *Model) applyFilterText(text string) tea.Cmd {
+	if p := halfTyped(text); p != "" {
+		// Applying "runn" or "running>" would flash an empty (or full) list while the user
+		// types running>5s: the committed filter is in force until the term is complete.
+		m.filter.err, m.filter.pending = "", p
+		return m.setFilter(m.completeTerms(text))
+	}
 	f, ok := m.filter.parse(text)
 	if !ok {
+		return m.setFilter(m.filter.committed)
+	}
+	return m.setFilter(f)
+}
+
+// completeTerms is the filter of text without its half-typed last term ("op:query" of
+// "op:query runn"), or the committed filter when that part is not valid.
+func (m *Model) completeTerms(text string) source.Filter {
+	head := text[:max(0, strings.LastIndex(text, " "))]
+	if strings.TrimSpace(head) == "" {
+		return m.filter.committed
+	}
+	f, err := parseFilter(head)
+	if err != nil {
+		return m.filter.committed
+	}
+	f.Text = head
+	return f
+}
+
+// setFilter puts f in force, unless it already is.
+func (m *Model) setFilter(f source.Filter) tea.Cmd {
+	if f.Text == m.query.Filter.Text {
 		return nil
 	}
 	m.query.Filter = f
@@ -304,6 +331,27 @@ func (m *Model) applyFilterText(text string) tea.Cmd {
 	}
 	m.refilter()
 	return nil
+}
+
+// commitFilterText is enter in the bar: the text becomes the filter, half-typed or not; an
+// invalid text leaves the last valid filter, and the status line says so and why.
+func (m *Model) commitFilterText() tea.Cmd {
+	text := m.filter.in.Value()
+	f, ok := m.filter.parse(text)
+	if !ok {
+		m.setStatus("kept the last valid filter "+quoteOrNone(m.filter.committed.Text)+": "+m.filter.err, true)
+		m.filter.err = ""
+		return m.setFilter(m.filter.committed)
+	}
+	return m.setFilter(f)
+}
+
+func (m *Model) applyFilterText(text string) tea.Cmd {
+	f, ok := m.filter.parse(text)
+	if !ok {
+		return nil
+	}
+	return m.setFilter(f)
 }
 
 // onClick: a click on a column header sorts by it (again: reverses), on a row selects it.

@@ -53,7 +53,7 @@ func (m *Model) View() tea.View {
 		v.WindowTitle = "currentop — " + source.Clean(m.target)
 	}
 	if m.filter.open && m.overlay == overlayNone {
-		_, x := m.filter.in.view(filterTextWidth(m.width))
+		_, x := m.filter.in.view(m.filter.textWidth(m.width))
 		v.Cursor = tea.NewCursor(x, m.layout().statusY)
 	}
 	return v
@@ -79,7 +79,8 @@ func (m *Model) render(now time.Time) string {
 		b.WriteString(lipgloss.Place(m.width, l.bodyH, lipgloss.Center, lipgloss.Center, dialog))
 		b.WriteByte('\n')
 	default:
-		v := paneView{width: m.width, st: &m.st, now: now, q: m.query, waiting: m.waitingText(now)}
+		v := paneView{width: m.width, st: &m.st, now: now, q: m.query, waiting: m.waitingText(now),
+			stale: m.loop.lastErr != nil && m.panes.shown != nil}
 		if l.cliH > 0 {
 			m.panes.viewClients(&b, v, l.cliH)
 		}

@@ -46,6 +46,7 @@ func toSession(raw json.RawMessage, nodeHost string) (converted, bool) {
 		Desc:        source.Clean(string(a.Description)),
 		User:        source.Clean(string(a.User)),
 		Type:        source.TypeIdle,
+		LockUnknown: true, // ListSessions has no lock-wait flag
 	}
 	if s.Active {
 		s.Type = source.TypeOp

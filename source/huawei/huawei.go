@@ -60,6 +60,10 @@ type Source struct {
 	nodesAt     time.Time
 	lastNodeErr error
 	nodeOf      map[string]string // session ID → node ID of the last snapshot
+	// seenBy is each client IP's apps, users and drivers as last read from its sessions: a
+	// read that stops early (the view's limit, the paging budget) leaves some IPs' sessions
+	// unread, and their lists would otherwise vanish until a fuller read.
+	seenBy map[string]clientLists
 }
 
 // node is one instance node that serves sessions.
@@ -333,8 +337,33 @@ func (s *Source) addClients(ctx context.Context, snap *source.Snapshot, all []so
 	var w []string
 	snap.Clients, w = clientsFrom(stats, all)
 	snap.Warnings = append(snap.Warnings, w...)
+	s.mu.Lock()
+	s.seenBy = rememberLists(s.seenBy, snap.Clients)
+	s.mu.Unlock()
 	snap.Server.Connections.Current = max(int64(stats.TotalConnections), 0)
 	return nil
+}
+
+// clientLists are what a client IP's sessions say about it.
+type clientLists struct{ apps, users, drivers []string }
+
+// rememberLists fills the lists of clients none of whose sessions were read from what was
+// last read of them (prev), and returns what to remember next: the lists of the IPs still
+// connected.
+func rememberLists(prev map[string]clientLists, clients []source.Client) map[string]clientLists {
+	next := make(map[string]clientLists, len(clients))
+	for i := range clients {
+		c := &clients[i]
+		if len(c.Apps) == 0 && len(c.Users) == 0 && len(c.Drivers) == 0 {
+			if l, ok := prev[c.IP]; ok {
+				c.Apps, c.Users, c.Drivers = l.apps, l.users, l.drivers
+			}
+		}
+		if len(c.Apps)+len(c.Users)+len(c.Drivers) > 0 {
+			next[c.IP] = clientLists{c.Apps, c.Users, c.Drivers}
+		}
+	}
+	return next
 }
 
 // keep applies the query's toggles that the API cannot (source.Query.Shows).
