@@ -95,58 +95,10 @@ func textWidth(s string) int {
 	return len(s)
 }
 
-// naturalCompare orders strings with embedded numbers numerically, so "conn9" < "conn10" and
-// "10.0.0.9:80" < "10.0.0.10:80". Ties on equal numbers fall back to the plain comparison.
-func naturalCompare(a, b string) int {
-	i, j := 0, 0
-	for i < len(a) && j < len(b) {
-		ca, cb := a[i], b[j]
-		if isDigit(ca) && isDigit(cb) {
-			si, sj := i, j
-			for i < len(a) && a[i] == '0' {
-				i++
-			}
-			for j < len(b) && b[j] == '0' {
-				j++
-			}
-			ni, nj := i, j
-			for i < len(a) && isDigit(a[i]) {
-				i++
-			}
-			for j < len(b) && isDigit(b[j]) {
-				j++
-			}
-			if la, lb := i-ni, j-nj; la != lb {
-				return cmpInt(la, lb)
-			}
-			if c := strings.Compare(a[ni:i], b[nj:j]); c != 0 {
-				return c
-			}
-			if la, lb := i-si, j-sj; la != lb { // "007" after "7"
-				return cmpInt(la, lb)
-			}
-			continue
-		}
-		if ca != cb {
-			return cmpInt(int(ca), int(cb))
-		}
-		i++
-		j++
-	}
-	return cmpInt(len(a)-i, len(b)-j)
-}
+// naturalCompare orders strings with embedded numbers numerically (source.NaturalCompare).
+func naturalCompare(a, b string) int { return source.NaturalCompare(a, b) }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
-
-func cmpInt(a, b int) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
 
 // truncateStyled cuts a string that may hold styling to w cells.
 func truncateStyled(s string, w int) string { return ansi.Truncate(s, w, "…") }
