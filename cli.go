@@ -61,6 +61,8 @@ type config struct {
 	version  bool
 	// intervalSet: --interval was given (a source may otherwise pick a gentler default).
 	intervalSet bool
+	// pause waits between --once's two vitals samples; nil waits vitalsGap (tests inject it).
+	pause func(ctx context.Context) error
 
 	// cloud sources
 	instance  string
@@ -427,11 +429,15 @@ func once(ctx context.Context, src source.Source, c config, stdout, stderr io.Wr
 	// What the output prints, nothing more: the sessions' fields and their commands (which
 	// the server may truncate), not each operation's whole document.
 	q.Lean, q.Commands = true, true
-	ctx, cancel := context.WithTimeout(ctx, 3*c.timeout)
+	ctx, cancel := context.WithTimeout(ctx, 3*c.timeout+vitalsGap)
 	defer cancel()
+	first := firstSample(ctx, src, c)
 	snap, err := src.Snapshot(ctx, q)
 	if err != nil {
 		return err
+	}
+	if snap.Vitals == nil && first != nil {
+		snap.Vitals = source.ComputeVitals(first, snap.Server.Sample)
 	}
 	show(snap, q)
 	// A partial snapshot still prints, but a script must be able to tell: the warnings go to
@@ -440,6 +446,39 @@ func once(ctx context.Context, src source.Source, c config, stdout, stderr io.Wr
 		fmt.Fprintf(stderr, "currentop: warning: %s\n", oneLine(w))
 	}
 	return report.Write(stdout, c.format, c.pane, snap)
+}
+
+// vitalsGap is how far apart --once takes its two samples: rates need an interval.
+const vitalsGap = time.Second
+
+// firstSample reads the first of --once's two samples and waits vitalsGap; nil when the
+// source has no samples or could not read one (vitals are then absent, the snapshot still prints).
+func firstSample(ctx context.Context, src source.Source, c config) *source.Sample {
+	sp, ok := src.(source.Sampler)
+	if !ok {
+		return nil
+	}
+	first, err := sp.Sample(ctx)
+	if err != nil {
+		return nil
+	}
+	pause := c.pause
+	if pause == nil {
+		pause = func(ctx context.Context) error {
+			t := time.NewTimer(vitalsGap)
+			defer t.Stop()
+			select {
+			case <-t.C:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+	}
+	if pause(ctx) != nil {
+		return nil
+	}
+	return first
 }
 
 // show narrows and orders a snapshot as the live view shows it: what the query's toggles and

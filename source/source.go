@@ -108,6 +108,8 @@ type Snapshot struct {
 	Server   Server    `json:"server"`
 	Clients  []Client  `json:"clients"`
 	Sessions []Session `json:"sessions"`
+	// Vitals are rates and gauges over the last interval; nil when unknown.
+	Vitals *Vitals `json:"vitals,omitempty"`
 
 	// TotalSessions is how many sessions the source knows of when it returned fewer (paging);
 	// 0 when Sessions is complete.
@@ -124,6 +126,8 @@ type Server struct {
 	Kind        string      `json:"kind"` // "mongod", "mongos", "cloud"
 	UptimeS     int64       `json:"uptime_s"`
 	Connections Connections `json:"connections"`
+	// Sample is the raw counters this observation read, for vitals; nil when unknown.
+	Sample *Sample `json:"-"`
 }
 
 // Connections are the server's connection counters (serverStatus.connections).

@@ -52,6 +52,7 @@ type document struct {
 	Target   string           `json:"target"`
 	TakenAt  string           `json:"taken_at"`
 	Server   source.Server    `json:"server"`
+	Vitals   *source.Vitals   `json:"vitals,omitempty"`
 	Clients  []source.Client  `json:"clients"`
 	Sessions []source.Session `json:"sessions"`
 }
@@ -64,6 +65,7 @@ func JSON(w io.Writer, snap *source.Snapshot) error {
 		Target:   snap.Target,
 		TakenAt:  snap.TakenAt.UTC().Format(time.RFC3339),
 		Server:   snap.Server,
+		Vitals:   snap.Vitals,
 		Clients:  make([]source.Client, len(snap.Clients)),
 		Sessions: []source.Session{},
 	}
@@ -223,6 +225,9 @@ func Table(w io.Writer, pane string, snap *source.Snapshot) error {
 		source.Clean(snap.Source), source.Clean(snap.Target), source.Clean(sv.Kind), source.Clean(sv.Version), up,
 		Thousands(sv.Connections.Current), Thousands(sv.Connections.Available), Thousands(sv.Connections.Active),
 		snap.TakenAt.UTC().Format(time.RFC3339))
+	for _, line := range vitalsLines(snap.Vitals) {
+		fmt.Fprintf(bw, "%s\n", line)
+	}
 	for _, warn := range snap.Warnings {
 		fmt.Fprintf(bw, "warning: %s\n", source.Clean(warn))
 	}

@@ -514,26 +514,37 @@ func idleLocalPipeline(q source.Query, me self) bson.A {
 	}
 }
 
-// serverStatus reads the server facts, skipping the heavy sections.
+// serverStatus reads the server facts, skipping the heavy sections, and keeps the sample
+// vitals are computed from.
 func (s *Source) serverStatus(ctx context.Context) (source.Server, error) {
-	ctx, cancel := context.WithTimeout(ctx, s.timeout)
-	defer cancel()
-	var raw bson.Raw
-	err := s.client.Database("admin").RunCommand(ctx, bson.D{
-		{Key: "serverStatus", Value: 1},
-		{Key: "repl", Value: 0},
-		{Key: "metrics", Value: 0},
-		{Key: "locks", Value: 0},
-		{Key: "comment", Value: ownComment},
-	}).Decode(&raw)
+	raw, err := s.serverStatusRaw(ctx)
 	if err != nil {
-		return source.Server{}, s.explain(err, "run serverStatus on")
+		return source.Server{}, err
 	}
 	srv := decodeServer(raw)
 	if srv.Version == "" {
 		srv.Version = s.version
 	}
+	srv.Sample = decodeSample(raw, time.Now())
 	return srv, nil
+}
+
+// serverStatusRaw runs serverStatus without its heavy sections (the repl section is small
+// and names the member's state).
+func (s *Source) serverStatusRaw(ctx context.Context) (bson.Raw, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	var raw bson.Raw
+	err := s.client.Database("admin").RunCommand(ctx, bson.D{
+		{Key: "serverStatus", Value: 1},
+		{Key: "metrics", Value: 0},
+		{Key: "locks", Value: 0},
+		{Key: "comment", Value: ownComment},
+	}).Decode(&raw)
+	if err != nil {
+		return nil, s.explain(err, "run serverStatus on")
+	}
+	return raw, nil
 }
 
 func decodeServer(raw bson.Raw) source.Server {

@@ -93,6 +93,7 @@ func (c *conn) dispatch(req *request) (any, error) {
 	defer c.endOp(o)
 	req.op = o
 	c.countOp(req)
+	defer c.countLatency(req.name, time.Now())
 	if h.action != "" && !c.can(h.action) {
 		return nil, c.errNotAuthorized(req)
 	}
@@ -129,6 +130,24 @@ func (c *conn) countOp(req *request) {
 		ct.getmore.Add(1)
 	default:
 		ct.command.Add(1)
+	}
+}
+
+// countLatency adds a finished command to opLatencies, classed as mongod does: reads are
+// find/getMore/aggregate/count/distinct, writes insert/update/delete/findAndModify.
+func (c *conn) countLatency(name string, start time.Time) {
+	us := time.Since(start).Microseconds()
+	ct := &c.s.counters
+	switch name {
+	case "find", "getMore", "aggregate", "count", "distinct":
+		ct.readsUS.Add(us)
+		ct.readsOps.Add(1)
+	case "insert", "update", "delete", "findAndModify":
+		ct.writesUS.Add(us)
+		ct.writesOps.Add(1)
+	default:
+		ct.commandsUS.Add(us)
+		ct.commandsOps.Add(1)
 	}
 }
 
@@ -222,6 +241,9 @@ func (s *Server) prettyHost() string {
 // replica-set peers' internal connections.
 type connStats struct {
 	current, totalCreated, active, awaiting, exhaust int
+	// globalLock: operations waiting for a lock (queued) or holding one (active), by
+	// readers and writers
+	queuedR, queuedW, activeR, activeW int
 }
 
 func (s *Server) connStats() connStats {
@@ -229,8 +251,20 @@ func (s *Server) connStats() connStats {
 	defer s.mu.Unlock()
 	st := connStats{current: len(s.conns) + len(s.synth), totalCreated: int(s.totalCreated)}
 	for _, c := range s.conns {
-		if c.op != nil {
+		if o := c.op; o != nil {
 			st.active++
+			writer := o.kind == "insert" || o.kind == "update" || o.kind == "remove"
+			waiting := o.hold != nil && o.hold.waitingForLock
+			switch {
+			case waiting && writer:
+				st.queuedW++
+			case waiting:
+				st.queuedR++
+			case writer:
+				st.activeW++
+			default:
+				st.activeR++
+			}
 		}
 		if c.awaiting {
 			st.awaiting++
@@ -299,7 +333,23 @@ func cmdServerStatus(c *conn, _ *request) (any, error) {
 			{Key: "getmore", Value: ct.getmore.Load()},
 			{Key: "command", Value: ct.command.Load()},
 		}},
+		{Key: "globalLock", Value: s.globalLock(st)},
+		{Key: "network", Value: bson.D{
+			{Key: "bytesIn", Value: ct.bytesIn.Load()},
+			{Key: "bytesOut", Value: ct.bytesOut.Load()},
+			{Key: "physicalBytesIn", Value: ct.bytesIn.Load()},
+			{Key: "physicalBytesOut", Value: ct.bytesOut.Load()},
+			{Key: "numRequests", Value: ct.requests.Load()},
+		}},
+		{Key: "opLatencies", Value: bson.D{
+			{Key: "reads", Value: bson.D{{Key: "latency", Value: ct.readsUS.Load()}, {Key: "ops", Value: ct.readsOps.Load()}}},
+			{Key: "writes", Value: bson.D{{Key: "latency", Value: ct.writesUS.Load()}, {Key: "ops", Value: ct.writesOps.Load()}}},
+			{Key: "commands", Value: bson.D{{Key: "latency", Value: ct.commandsUS.Load()}, {Key: "ops", Value: ct.commandsOps.Load()}}},
+		}},
 		{Key: "mem", Value: bson.D{{Key: "bits", Value: int32(64)}, {Key: "resident", Value: int32(412)}, {Key: "virtual", Value: int32(2710)}, {Key: "supported", Value: true}}},
+	}
+	if !s.opts.Mongos {
+		doc = append(doc, s.storage(st)...)
 	}
 	if s.opts.ReplicaSet != "" {
 		doc = append(doc, bson.E{Key: "repl", Value: bson.D{
@@ -594,4 +644,46 @@ func typeName(t bson.Type) string {
 		return "maxKey"
 	}
 	return "type " + strconv.Itoa(int(t))
+}
+
+// globalLock is serverStatus.globalLock from the operations in flight.
+func (s *Server) globalLock(st connStats) bson.D {
+	rw := func(r, w int) bson.D {
+		return bson.D{{Key: "total", Value: clampInt32(r + w)}, {Key: "readers", Value: clampInt32(r)}, {Key: "writers", Value: clampInt32(w)}}
+	}
+	return bson.D{
+		{Key: "totalTime", Value: time.Since(s.started).Microseconds()},
+		{Key: "currentQueue", Value: rw(st.queuedR, st.queuedW)},
+		{Key: "activeClients", Value: rw(st.activeR, st.activeW)},
+	}
+}
+
+// Storage engine figures (synthetic): a 1 GiB cache a quarter full, dirty bytes growing with
+// the writes in flight, and 128 read and 128 write tickets of which the active operations hold
+// one each. They are plausible, not measured: the simulator stores nothing.
+const (
+	simCacheMax     = 1 << 30
+	simCacheBytes   = simCacheMax / 4
+	simDirtyPerOp   = 4 << 20
+	simTicketsTotal = 128
+)
+
+// storage is serverStatus.wiredTiger (cache and, up to 6.x, concurrentTransactions) and,
+// from 7.0, queues.execution, where the tickets moved.
+func (s *Server) storage(st connStats) bson.D {
+	tickets := func(out int) bson.D {
+		out = min(out, simTicketsTotal)
+		return bson.D{{Key: "out", Value: clampInt32(out)}, {Key: "available", Value: clampInt32(simTicketsTotal - out)},
+			{Key: "totalTickets", Value: int32(simTicketsTotal)}}
+	}
+	rw := bson.D{{Key: "write", Value: tickets(st.activeW)}, {Key: "read", Value: tickets(st.activeR)}}
+	wt := bson.D{{Key: "cache", Value: bson.D{
+		{Key: "bytes currently in the cache", Value: int64(simCacheBytes)},
+		{Key: "maximum bytes configured", Value: int64(simCacheMax)},
+		{Key: "tracked dirty bytes in the cache", Value: int64(st.activeW+st.queuedW) * simDirtyPerOp},
+	}}}
+	if !s.ver.atLeast(7, 0) {
+		return bson.D{{Key: "wiredTiger", Value: append(wt, bson.E{Key: "concurrentTransactions", Value: rw})}}
+	}
+	return bson.D{{Key: "queues", Value: bson.D{{Key: "execution", Value: rw}}}, {Key: "wiredTiger", Value: wt}}
 }

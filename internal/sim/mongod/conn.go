@@ -56,6 +56,8 @@ func (c *conn) readLoop() {
 			c.nc.Close()
 			return
 		}
+		c.s.counters.bytesIn.Add(int64(len(b)))
+		c.s.counters.requests.Add(1)
 		m, err := parseMessage(b)
 		if err != nil {
 			c.nc.Close()
@@ -112,7 +114,8 @@ func (c *conn) sleep(d time.Duration) bool {
 
 func (c *conn) write(b []byte) bool {
 	_ = c.nc.SetWriteDeadline(time.Now().Add(30 * time.Second))
-	_, err := c.nc.Write(b)
+	n, err := c.nc.Write(b)
+	c.s.counters.bytesOut.Add(int64(n))
 	return err == nil
 }
 

@@ -97,7 +97,12 @@ type Server struct {
 	fault      atomic.Int32 // CurrentOpFault
 	hellos     atomic.Int64 // hello replies sent (tests watch for heartbeat busy loops)
 
-	counters struct{ insert, query, update, delete, getmore, command atomic.Int64 }
+	counters struct {
+		insert, query, update, delete, getmore, command atomic.Int64 // opcounters
+		bytesIn, bytesOut, requests                     atomic.Int64 // network
+		// opLatencies: microseconds and operations per class, counted as each command ends
+		readsUS, readsOps, writesUS, writesOps, commandsUS, commandsOps atomic.Int64
+	}
 
 	mu           sync.Mutex
 	conns        map[int32]*conn
