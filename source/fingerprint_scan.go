@@ -191,8 +191,7 @@ func (sc *scanner) object(depth int, keep bool) bool {
 			return false
 		}
 		sc.ws()
-		key := string(k)
-		if n == 0 && extWrappers[key] {
+		if n == 0 && extWrappers[string(k)] {
 			// A literal such as {"$oid": …}: the whole object is one "?".
 			sc.i = at
 			sc.out = sc.out[:mark]
@@ -205,14 +204,14 @@ func (sc *scanner) object(depth int, keep bool) bool {
 		if n > 0 {
 			sc.out = append(sc.out, ", "...)
 		}
-		sc.out = append(sc.out, renderKey(Clean(key))...)
+		sc.out = appendKey(sc.out, k)
 		sc.out = append(sc.out, ": "...)
-		if collapsed[key] {
+		if collapsed[string(k)] {
 			if !sc.skip(depth + 1) {
 				return false
 			}
 			sc.out = append(sc.out, "[?]"...)
-		} else if !sc.value(depth+1, keep || keptStrings[key] || keptNumbers[key]) {
+		} else if !sc.value(depth+1, keep || keptStrings[string(k)] || keptNumbers[string(k)]) {
 			return false
 		}
 		sc.ws()
@@ -264,4 +263,17 @@ func (sc *scanner) array(depth int, keep bool) bool {
 	}
 	sc.out = append(sc.out, ']')
 	return true
+}
+
+// appendKey writes a field name as renderKey does, without allocating for the usual names.
+func appendKey(b, k []byte) []byte {
+	for i, c := range k {
+		if !(c == '_' || c == '$' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || i > 0 && (c == '.' || c >= '0' && c <= '9')) {
+			return append(b, renderKey(Clean(string(k)))...)
+		}
+	}
+	if len(k) == 0 {
+		return append(b, `""`...)
+	}
+	return append(b, k...)
 }
