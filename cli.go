@@ -51,6 +51,7 @@ type config struct {
 	once     bool
 	format   string
 	pane     string
+	groupBy  string
 	interval time.Duration
 	timeout  time.Duration
 	readonly bool
@@ -118,6 +119,7 @@ func newFlagSet(c *config) *flag.FlagSet {
 	fs.BoolVar(&c.once, "once", false, "print one snapshot and exit")
 	fs.StringVar(&c.format, "format", "table", "with --once: json, csv or table")
 	fs.StringVar(&c.pane, "pane", "all", "with --once csv/table: sessions, clients or all")
+	fs.StringVar(&c.groupBy, "group-by", "", "with --once: print sessions rolled up by shape, app, ns, client, user, op, plan or host")
 	c.interval, c.timeout = 2*time.Second, 5*time.Second
 	fs.Var(seconds{&c.interval}, "interval", "refresh interval, 0.5s to 60s: a `duration` (2s, 500ms) or a number of seconds (2)")
 	fs.Var(seconds{&c.timeout}, "timeout", "connect and command timeout: a `duration` (5s) or a number of seconds")
@@ -195,6 +197,12 @@ func (c *config) validate() error {
 	}
 	if !slices.Contains(report.Panes, c.pane) {
 		return usageError{fmt.Sprintf("unknown --pane %q: use one of %s", c.pane, strings.Join(report.Panes, ", "))}
+	}
+	if c.groupBy != "" && !slices.Contains(source.GroupBys, c.groupBy) {
+		return usageError{fmt.Sprintf("unknown --group-by %q: use one of %s", c.groupBy, strings.Join(source.GroupBys, ", "))}
+	}
+	if c.groupBy != "" && !c.once {
+		return usageError{"--group-by goes with --once (the live view's grouping has its own keys)"}
 	}
 	if c.interval < 500*time.Millisecond || c.interval > 60*time.Second {
 		return usageError{fmt.Sprintf("--interval %s is out of range: use 0.5s to 60s", c.interval)}
@@ -444,6 +452,9 @@ func once(ctx context.Context, src source.Source, c config, stdout, stderr io.Wr
 	// stderr (the table shows them inline too).
 	for _, w := range snap.Warnings {
 		fmt.Fprintf(stderr, "currentop: warning: %s\n", oneLine(w))
+	}
+	if c.groupBy != "" {
+		return report.WriteGroups(stdout, c.format, c.groupBy, snap)
 	}
 	return report.Write(stdout, c.format, c.pane, snap)
 }

@@ -601,3 +601,30 @@ func TestLivePace(t *testing.T) {
 		}
 	}
 }
+
+func TestDemoOnceGroupBy(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"--demo", "--once", "--format", "json", "--group-by", "shape"}, &out, &errOut); code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	var doc struct {
+		GroupBy string         `json:"group_by"`
+		Groups  []source.Group `json:"groups"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &doc); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, out.String())
+	}
+	if doc.GroupBy != "shape" || len(doc.Groups) == 0 {
+		t.Fatalf("%s", out.String())
+	}
+	for i, g := range doc.Groups {
+		if g.Count < 1 || g.Key == "" || g.ExampleID == "" || i > 0 && g.RunningUSTotal > doc.Groups[i-1].RunningUSTotal {
+			t.Errorf("group %d: %+v", i, g)
+		}
+	}
+	for _, args := range [][]string{{"--once", "--group-by", "shapes"}, {"--group-by", "app"}} {
+		if _, err := parseArgs(args); err == nil {
+			t.Errorf("%v accepted", args)
+		}
+	}
+}
