@@ -40,7 +40,7 @@ func (s *Source) explain(err error, action string) error {
 			"server at %s reports MongoDB < 4.4; this driver needs 4.4+; use --source tencent or --source huawei for older managed instances: %v", s.target, err)
 	case errors.Is(err, context.Canceled):
 		return s.redact(fmt.Errorf("%s %s: cancelled: %w", action, s.target, err))
-	case isCmd && ce.Code == codeAuthenticationFailed || !isCmd && isHandshakeAuthText(err):
+	case isCmd && ce.Code == codeAuthenticationFailed || isHandshakeAuthText(err):
 		return s.fail(source.ErrAuth, err,
 			fmt.Sprintf("%s was rejected: check the user name, password and authSource (the database the user was created in)", who),
 			"authentication to %s failed for %s: check the user name, password and authSource (the database the user was created in)", s.target, who)
