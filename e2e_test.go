@@ -23,8 +23,9 @@ import (
 // would: it types keys with send-keys and reads the screen with capture-pane. It covers the
 // first screen (both panes filled), the filter bar and its "N of M" count, clearing the filter
 // with esc, sorting by another column and reversing it, the detail view, killing an operation
-// after the confirmation dialog, the STALE state during a simulated outage (SIGUSR1) and the
-// recovery to LIVE, and quitting back to the normal screen with exit status 0.
+// after the confirmation dialog, the STALE state during a simulated outage (SIGUSR1: header,
+// pane titles, dimmed rows) and the recovery to LIVE with its note, and quitting back to
+// the normal screen with exit status 0.
 //
 // It runs on a private tmux server (-L currentop-e2e-<pid>) so it never touches a user's tmux.
 func TestEndToEnd(t *testing.T) {
@@ -210,6 +211,52 @@ func TestEndToEndStableHeader(t *testing.T) {
 	}
 	t.Logf("header identical across %d refreshes (%d refreshes seen, %d changes while settling): %q",
 		run, len(headers), changes, headers[len(headers)-1])
+}
+
+// TestEndToEndFilterCommit: enter commits a valid filter; a broken one typed over it is
+// explained in the bar while the committed filter stays in force (the rows do not empty),
+// enter on it keeps the last valid filter and says so, and esc then clears the filter.
+func TestEndToEndFilterCommit(t *testing.T) {
+	e := newE2E(t)
+	e.start("--demo")
+	onlyQueries := func(s string) bool {
+		rows, ok := sessionRows(s)
+		return ok && len(rows) > 0 && !anyRow(rows, func(r sessRow) bool { return r.op != "query" })
+	}
+	committedRe := regexp.MustCompile(`^ SESSIONS \d+ of \d+ · filter op:query(?: ·|$)`)
+
+	e.send("/")
+	e.sendLiteral("op:query")
+	e.send("Enter")
+	e.waitFor("op:query committed: 'N of M · filter op:query', the bar closed, only queries", 10*time.Second, func(s string) bool {
+		return committedRe.MatchString(sessionsTitle(s)) && !strings.HasPrefix(statusLine(s), "/ ") && onlyQueries(s)
+	})
+
+	// The bar opens on the committed text; " running>5x" makes it invalid.
+	e.send("/")
+	e.sendLiteral(" running>5x")
+	s := e.waitFor("the bar explaining the invalid duration, op:query still in force", 10*time.Second, func(s string) bool {
+		st := statusLine(s)
+		return strings.HasPrefix(st, "/ op:query running>5x  ") && strings.Contains(st, `✗ invalid duration "5x"`) &&
+			strings.Contains(st, "the last valid filter stays") && committedRe.MatchString(sessionsTitle(s)) && onlyQueries(s)
+	})
+	t.Logf("bar: %q; title: %q", statusLine(s), sessionsTitle(s))
+
+	e.send("Enter")
+	s = e.waitFor("the note that the last valid filter was kept", 10*time.Second, func(s string) bool {
+		return strings.HasPrefix(statusLine(s), `kept the last valid filter "op:query": invalid duration`) &&
+			committedRe.MatchString(sessionsTitle(s)) && onlyQueries(s)
+	})
+	t.Logf("status: %q", statusLine(s))
+
+	// Esc (no marks, no client narrowing) clears the filter: other ops come back.
+	e.send("Escape")
+	plainRe := regexp.MustCompile(`^ SESSIONS \d+(?: · (?:id|client|shard|plan|app|user|desc) [^·]+)*$`)
+	e.waitFor("'filter cleared' in place of the note, no 'N of M', rows of other ops back", 10*time.Second, func(s string) bool {
+		rows, ok := sessionRows(s)
+		return ok && statusLine(s) == "filter cleared" && plainRe.MatchString(sessionsTitle(s)) &&
+			anyRow(rows, func(r sessRow) bool { return r.op != "query" && r.op != "" })
+	})
 }
 
 // e2e is one private tmux server running the program in session "e2e".
