@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/currentop/currentop/source"
 )
@@ -22,8 +23,9 @@ import (
 // would: it types keys with send-keys and reads the screen with capture-pane. It covers the
 // first screen (both panes filled), the filter bar and its "N of M" count, clearing the filter
 // with esc, sorting by another column and reversing it, the detail view, killing an operation
-// after the confirmation dialog, the STALE state during a simulated outage (SIGUSR1) and the
-// recovery to LIVE, and quitting back to the normal screen with exit status 0.
+// after the confirmation dialog, the STALE state during a simulated outage (SIGUSR1: header,
+// pane titles, dimmed rows) and the recovery to LIVE with its note, and quitting back to
+// the normal screen with exit status 0.
 //
 // It runs on a private tmux server (-L currentop-e2e-<pid>) so it never touches a user's tmux.
 func TestEndToEnd(t *testing.T) {
@@ -120,23 +122,39 @@ func TestEndToEnd(t *testing.T) {
 	})
 	id := e.killOne()
 
-	// 7. Outage: STALE with a failure line, then back to LIVE.
+	// 7. Outage: STALE in the header with a failure line, both pane titles say STALE and the
+	// rows are dimmed; then back to LIVE with the recovery noted in the status line.
 	staleRe := regexp.MustCompile(`STALE \S+$`)
 	e.signal(syscall.SIGUSR1)
 	outage := time.Now()
-	e.waitFor("STALE in the header and a failure line", 20*time.Second, func(s string) bool {
+	s := e.waitFor("STALE in the header and pane titles, and a failure line", 20*time.Second, func(s string) bool {
 		l := lines(s)
 		return len(l) > 2 && staleRe.MatchString(l[1]) && strings.HasPrefix(l[2], "✗ ") &&
-			strings.Contains(l[2], "refresh failed")
+			strings.Contains(l[2], "refresh failed") && paneTitlesStale(s) == 2
 	})
+	failing := time.Now() // the failure streak began before this
 	t.Logf("step 7: STALE after %s", time.Since(outage).Round(time.Millisecond))
+	e.waitForStyled("the stale session rows dimmed: one muted colour, no plan colour or selection", 10*time.Second, func(s string) bool {
+		return paneTitlesStale(stripSGR(s)) == 2 && sessionRowsDimmed(s)
+	})
 	e.signal(syscall.SIGUSR1)
 	recovery := time.Now()
-	e.waitFor("LIVE again after the outage", 30*time.Second, func(s string) bool {
+	noteRe := regexp.MustCompile(`^recovered after (\S+)$`)
+	s = e.waitFor("LIVE again, no STALE title, and the 'recovered after' note", 30*time.Second, func(s string) bool {
 		l := lines(s)
-		return len(l) > 2 && strings.HasSuffix(l[1], "● LIVE") && !strings.HasPrefix(l[2], "✗")
+		return len(l) > 2 && strings.HasSuffix(l[1], "● LIVE") && !strings.HasPrefix(l[2], "✗") &&
+			paneTitlesStale(s) == 0 && noteRe.MatchString(statusLine(s))
 	})
-	t.Logf("step 7: LIVE again after %s", time.Since(recovery).Round(time.Millisecond))
+	t.Logf("step 7: LIVE again after %s; status %q", time.Since(recovery).Round(time.Millisecond), statusLine(s))
+	// The streak lasted at least from the failure seen to the recovery signal (less a second
+	// for the note's rounding): a bound from the order of events, not from speed.
+	if d := parseRunning(noteRe.FindStringSubmatch(statusLine(s))[1]); d < recovery.Sub(failing)-time.Second {
+		t.Errorf("the note says %q but the failures lasted at least %s", statusLine(s), recovery.Sub(failing).Round(time.Millisecond))
+	}
+	e.waitForStyled("the live session rows no longer dimmed", 10*time.Second, func(s string) bool {
+		rows, ok := sessionRows(stripSGR(s))
+		return ok && len(rows) > 0 && !sessionRowsDimmed(s)
+	})
 	if s := e.capture(); rowWithID(s, id) {
 		t.Errorf("killed session %s is listed again after the outage:\n%s", id, s)
 	}
@@ -193,6 +211,52 @@ func TestEndToEndStableHeader(t *testing.T) {
 	}
 	t.Logf("header identical across %d refreshes (%d refreshes seen, %d changes while settling): %q",
 		run, len(headers), changes, headers[len(headers)-1])
+}
+
+// TestEndToEndFilterCommit: enter commits a valid filter; a broken one typed over it is
+// explained in the bar while the committed filter stays in force (the rows do not empty),
+// enter on it keeps the last valid filter and says so, and esc then clears the filter.
+func TestEndToEndFilterCommit(t *testing.T) {
+	e := newE2E(t)
+	e.start("--demo")
+	onlyQueries := func(s string) bool {
+		rows, ok := sessionRows(s)
+		return ok && len(rows) > 0 && !anyRow(rows, func(r sessRow) bool { return r.op != "query" })
+	}
+	committedRe := regexp.MustCompile(`^ SESSIONS \d+ of \d+ · filter op:query(?: ·|$)`)
+
+	e.send("/")
+	e.sendLiteral("op:query")
+	e.send("Enter")
+	e.waitFor("op:query committed: 'N of M · filter op:query', the bar closed, only queries", 10*time.Second, func(s string) bool {
+		return committedRe.MatchString(sessionsTitle(s)) && !strings.HasPrefix(statusLine(s), "/ ") && onlyQueries(s)
+	})
+
+	// The bar opens on the committed text; " running>5x" makes it invalid.
+	e.send("/")
+	e.sendLiteral(" running>5x")
+	s := e.waitFor("the bar explaining the invalid duration, op:query still in force", 10*time.Second, func(s string) bool {
+		st := statusLine(s)
+		return strings.HasPrefix(st, "/ op:query running>5x  ") && strings.Contains(st, `✗ invalid duration "5x"`) &&
+			strings.Contains(st, "the last valid filter stays") && committedRe.MatchString(sessionsTitle(s)) && onlyQueries(s)
+	})
+	t.Logf("bar: %q; title: %q", statusLine(s), sessionsTitle(s))
+
+	e.send("Enter")
+	s = e.waitFor("the note that the last valid filter was kept", 10*time.Second, func(s string) bool {
+		return strings.HasPrefix(statusLine(s), `kept the last valid filter "op:query": invalid duration`) &&
+			committedRe.MatchString(sessionsTitle(s)) && onlyQueries(s)
+	})
+	t.Logf("status: %q", statusLine(s))
+
+	// Esc (no marks, no client narrowing) clears the filter: other ops come back.
+	e.send("Escape")
+	plainRe := regexp.MustCompile(`^ SESSIONS \d+(?: · (?:id|client|shard|plan|app|user|desc) [^·]+)*$`)
+	e.waitFor("'filter cleared' in place of the note, no 'N of M', rows of other ops back", 10*time.Second, func(s string) bool {
+		rows, ok := sessionRows(s)
+		return ok && statusLine(s) == "filter cleared" && plainRe.MatchString(sessionsTitle(s)) &&
+			anyRow(rows, func(r sessRow) bool { return r.op != "query" && r.op != "" })
+	})
 }
 
 // e2e is one private tmux server running the program in session "e2e".
@@ -317,6 +381,13 @@ func (e *e2e) capture() string {
 	return e.run("capture-pane", "-p", "-t", "e2e")
 }
 
+// captureStyled is the visible screen with its colours and attributes as SGR escapes. tmux
+// writes only the changes, so a style may carry on from an earlier line (see cellStyles).
+func (e *e2e) captureStyled() string {
+	e.t.Helper()
+	return e.run("capture-pane", "-p", "-e", "-t", "e2e")
+}
+
 // send types keys by tmux name ("Enter", "Escape", "q").
 func (e *e2e) send(keys ...string) {
 	e.t.Helper()
@@ -340,13 +411,28 @@ func (e *e2e) waitFor(desc string, timeout time.Duration, ok func(screen string)
 	return s
 }
 
+// waitForStyled is waitFor on the screen with its SGR escapes (captureStyled).
+func (e *e2e) waitForStyled(desc string, timeout time.Duration, ok func(screen string) bool) string {
+	e.t.Helper()
+	s, done := e.pollWith(e.captureStyled, timeout, ok)
+	if !done {
+		e.t.Fatalf("timed out after %s waiting for %s; last screen:\n%s", timeout, desc, strconv.Quote(s))
+	}
+	return s
+}
+
 // poll is waitFor without the failure: it reports whether ok held in time.
 func (e *e2e) poll(timeout time.Duration, ok func(screen string) bool) (string, bool) {
+	e.t.Helper()
+	return e.pollWith(e.capture, timeout, ok)
+}
+
+func (e *e2e) pollWith(capture func() string, timeout time.Duration, ok func(screen string) bool) (string, bool) {
 	e.t.Helper()
 	deadline := time.Now().Add(timeout)
 	hits := 0
 	for {
-		s := e.capture()
+		s := capture()
 		if ok(s) {
 			if hits++; hits == 2 {
 				return s, true
@@ -778,3 +864,128 @@ func chunk(s string) (string, string) {
 
 // shellQuote quotes a path for sh.
 func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
+var sgrRe = regexp.MustCompile("\x1b\\[([0-9;:]*)m")
+
+func stripSGR(s string) string { return sgrRe.ReplaceAllString(s, "") }
+
+// cellStyle is what tmux's SGR escapes say of a cell: its colours as the escape's parameters
+// ("" is the default) and whether it is bold or reversed.
+type cellStyle struct {
+	fg, bg         string
+	bold, reversed bool
+}
+
+// cellStyles replays the SGR escapes of a styled capture and gives, line by line, the style of
+// every visible character.
+func cellStyles(styled string) [][]cellStyle {
+	var out [][]cellStyle
+	var cur cellStyle
+	for _, line := range strings.Split(strings.TrimRight(styled, "\n"), "\n") {
+		var cells []cellStyle
+		for line != "" {
+			if m := sgrRe.FindStringSubmatchIndex(line); m != nil && m[0] == 0 {
+				cur = applySGR(cur, line[m[2]:m[3]])
+				line = line[m[1]:]
+				continue
+			}
+			_, size := utf8.DecodeRuneInString(line)
+			cells = append(cells, cur)
+			line = line[size:]
+		}
+		out = append(out, cells)
+	}
+	return out
+}
+
+func applySGR(c cellStyle, params string) cellStyle {
+	p := strings.Split(params, ";")
+	for i := 0; i < len(p); i++ {
+		switch p[i] {
+		case "", "0":
+			c = cellStyle{}
+		case "1":
+			c.bold = true
+		case "22":
+			c.bold = false
+		case "7":
+			c.reversed = true
+		case "27":
+			c.reversed = false
+		case "39":
+			c.fg = ""
+		case "49":
+			c.bg = ""
+		case "38", "48":
+			n := 3 // 38;5;N
+			if i+1 < len(p) && p[i+1] == "2" {
+				n = 5 // 38;2;R;G;B
+			}
+			end := min(len(p), i+n)
+			v := strings.Join(p[i:end], ";")
+			if p[i] == "38" {
+				c.fg = v
+			} else {
+				c.bg = v
+			}
+			i = end - 1
+		default:
+			if len(p[i]) == 2 && (p[i][0] == '3' || p[i][0] == '9') {
+				c.fg = p[i]
+			} else if len(p[i]) == 2 && p[i][0] == '4' || len(p[i]) == 3 && p[i][:2] == "10" {
+				c.bg = p[i]
+			}
+		}
+	}
+	return c
+}
+
+// paneTitlesStale counts the pane titles that say their data is stale.
+func paneTitlesStale(s string) int {
+	n := 0
+	for _, l := range lines(s) {
+		if (strings.HasPrefix(l, " CLIENTS") || strings.HasPrefix(l, " SESSIONS")) && strings.Contains(l, " · STALE (last good data)") {
+			n++
+		}
+	}
+	return n
+}
+
+// sessionRowsDimmed reports whether every visible character of the session rows is drawn in
+// the muted colour of the column titles, with no background, bold or reverse: stale rows are
+// dimmed whole, so neither a plan's colour nor the selection shows. Live rows are in the
+// default colour.
+func sessionRowsDimmed(styled string) bool {
+	styles := cellStyles(styled)
+	plain := strings.Split(strings.TrimRight(styled, "\n"), "\n") // line for line with styles
+	for k := range plain {
+		plain[k] = strings.TrimRight(stripSGR(plain[k]), " ")
+	}
+	i := sessionsTitleIndex(plain)
+	if i < 0 || i+2 >= len(plain) {
+		return false
+	}
+	muted := ""
+	for j, r := range []rune(plain[i+1]) {
+		if r != ' ' && j < len(styles[i+1]) {
+			muted = styles[i+1][j].fg
+			break
+		}
+	}
+	if muted == "" {
+		return false // the column titles are in the default colour: nothing to compare with
+	}
+	rows := 0
+	for k := i + 2; k < len(plain)-2 && strings.TrimSpace(plain[k]) != ""; k++ {
+		rows++
+		for j, r := range []rune(plain[k]) {
+			if r == ' ' || j >= len(styles[k]) {
+				continue
+			}
+			if c := styles[k][j]; c.fg != muted || c.bg != "" || c.bold || c.reversed {
+				return false
+			}
+		}
+	}
+	return rows > 0
+}
