@@ -55,6 +55,17 @@ func (s *Source) Detail(ctx context.Context, t source.Session) (*source.Session,
 	return found, nil
 }
 
+// uniqueID returns id, or id with "~n" appended when seen already holds it n-1 times: two
+// documents can report the same opid (see baseID).
+func uniqueID(seen map[string]int, id string) string {
+	n := seen[id]
+	seen[id] = n + 1
+	if n == 0 {
+		return id
+	}
+	return fmt.Sprintf("%s~%d", id, n+1)
+}
+
 // baseID strips the "~n" a snapshot appends to duplicate IDs.
 func baseID(id string) string {
 	if i := strings.LastIndex(id, "~"); i > 0 {

@@ -169,12 +169,7 @@ func (s *Source) legacySnapshot(ctx context.Context, q source.Query) (*source.Sn
 		if !keep(ss, q) {
 			continue
 		}
-		if n := seen[ss.ID]; n > 0 {
-			seen[ss.ID] = n + 1
-			ss.ID = fmt.Sprintf("%s~%d", ss.ID, n+1)
-		} else {
-			seen[ss.ID] = 1
-		}
+		ss.ID = uniqueID(seen, ss.ID)
 		snap.Sessions = append(snap.Sessions, ss)
 	}
 	if malformed > 0 {
@@ -231,12 +226,7 @@ func (s *Source) findOpLegacy(ctx context.Context, opid any) (bson.Raw, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, d := range docs {
-		if v, ok := lookup(d, "opid"); ok && opidEqual(v, opid) {
-			return d, nil
-		}
-	}
-	return nil, nil
+	return withOpID(docs, opid), nil
 }
 
 // deriveClients groups the listed connections by client IP, as clientsPipeline's $group does

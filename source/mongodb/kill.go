@@ -116,12 +116,7 @@ func (s *Source) findOp(ctx context.Context, opid any) (bson.Raw, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, d := range docs {
-		if v, ok := lookup(d, "opid"); ok && opidEqual(v, opid) {
-			return d, nil
-		}
-	}
-	return nil, nil
+	return withOpID(docs, opid), nil
 }
 
 func opidEqual(v bson.RawValue, want any) bool {
@@ -146,4 +141,14 @@ func (s *Source) killErr(err error) error {
 			"%s may not kill operations on %s: killOp needs the killop privilege — grant role hostManager to %s: %v", who, s.target, who, err)
 	}
 	return s.explain(err, "kill an operation on")
+}
+
+// withOpID is the document of opid among docs, or nil.
+func withOpID(docs []bson.Raw, opid any) bson.Raw {
+	for _, d := range docs {
+		if v, ok := lookup(d, "opid"); ok && opidEqual(v, opid) {
+			return d
+		}
+	}
+	return nil
 }

@@ -433,12 +433,7 @@ func (s *Source) addSessions(snap *source.Snapshot, q source.Query, reads ...*se
 			if it.own.isOwn(me) || !keep(ss, q) {
 				continue
 			}
-			if n := seen[ss.ID]; n > 0 {
-				seen[ss.ID] = n + 1
-				ss.ID = fmt.Sprintf("%s~%d", ss.ID, n+1)
-			} else {
-				seen[ss.ID] = 1
-			}
+			ss.ID = uniqueID(seen, ss.ID)
 			snap.Sessions = append(snap.Sessions, ss)
 		}
 		if why := s.stopped(r.res, "$currentOp documents"); why != "" && stopped == "" {
