@@ -98,7 +98,17 @@ type Query struct {
 	// Commands says the caller prints each operation's command (one-shot output): a lean
 	// source then sends it too, truncated where the server truncates long ones.
 	Commands bool
+	// Members is the deployment scope the caller wants (--members, the m key): "" or
+	// MembersAll for every data-bearing member, MembersPrimary for primaries only, else a
+	// comma-separated list of host:port. Sources that watch one node ignore it.
+	Members string
 }
+
+// Member scopes of Query.Members.
+const (
+	MembersAll     = "all"
+	MembersPrimary = "primary"
+)
 
 // Snapshot is one observation of a deployment.
 type Snapshot struct {
@@ -108,6 +118,10 @@ type Snapshot struct {
 	Server   Server    `json:"server"`
 	Clients  []Client  `json:"clients"`
 	Sessions []Session `json:"sessions"`
+	// Members are the deployment's nodes this snapshot covers (replica-set members, shards'
+	// members, a cloud instance's nodes), each with whether it answered; nil when the source
+	// watches a single node and knows of no others.
+	Members []Member `json:"members,omitempty"`
 	// Vitals are rates and gauges over the last interval; nil when unknown.
 	Vitals *Vitals `json:"vitals,omitempty"`
 
@@ -117,6 +131,28 @@ type Snapshot struct {
 	// Partial is set when the source could not provide everything; Warnings say what.
 	Partial  bool     `json:"-"`
 	Warnings []string `json:"-"`
+}
+
+// Member is one node of the deployment: a replica-set member, a shard's member, a mongos, or
+// a cloud instance's node. Counts are what the member reported in this snapshot.
+type Member struct {
+	Host    string `json:"host"`    // host:port, or the cloud node's name
+	State   string `json:"state"`   // PRIMARY, SECONDARY, ARBITER, MONGOS, STANDALONE, …; "" when unknown
+	Version string `json:"version"` // "8.0.4"; "" when unknown
+	Kind    string `json:"kind"`    // "mongod", "mongos", "arbiter", "config", "cloud"
+	// Set is the replica set (a shard's name through mongos) the member belongs to.
+	Set string `json:"set,omitempty"`
+	// OK says the member answered this refresh; Error says why not, cleaned of secrets.
+	OK          bool     `json:"ok"`
+	Error       string   `json:"error,omitempty"`
+	Connections int      `json:"connections"` // its current connections
+	Ops         int      `json:"ops"`         // its active operations
+	LagS        *float64 `json:"lag_s,omitempty"`
+	// Stale: the member did not answer and its sessions in this snapshot are the last ones
+	// seen (Session.Stale).
+	Stale bool `json:"-"`
+	// Sample is the member's counters for vitals; nil when unknown.
+	Sample *Sample `json:"-"`
 }
 
 // Server is what is known about the monitored process or instance.
@@ -194,6 +230,8 @@ type Session struct {
 	// hello heartbeats: hidden unless Query.System.
 	Internal    bool `json:"-"`
 	KillPending bool `json:"-"`
+	// Stale: the session's member did not answer this refresh; this is how it was last seen.
+	Stale bool `json:"-"`
 	// NotKillable says why the source cannot kill this session ("" = it can try), so that a
 	// UI can say so before asking for a confirmation.
 	NotKillable string `json:"-"`
