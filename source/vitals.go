@@ -55,6 +55,12 @@ const (
 	GaugeCacheBytes     = "cache.bytes" // wiredTiger.cache "bytes currently in the cache"
 	GaugeCacheDirty     = "cache.dirty" // "tracked dirty bytes in the cache"
 	GaugeCacheMax       = "cache.max"   // "maximum bytes configured"
+
+	// The ingress admission queue of MongoDB 8.0 (serverStatus.queues.ingress): operations
+	// waiting to enter the server from the network, and the admission tickets held and left.
+	GaugeAdmissionQueued    = "admission.queued" // queues.ingress.normalPriority.queueLength
+	GaugeAdmissionOut       = "admission.out"
+	GaugeAdmissionAvailable = "admission.available"
 )
 
 // Vitals are a server's rates over an interval and its gauges at the end of it.
@@ -72,6 +78,7 @@ type Vitals struct {
 	CacheUsedPct     *float64   `json:"cache_used_pct,omitempty"`
 	CacheDirtyPct    *float64   `json:"cache_dirty_pct,omitempty"`
 	Repl             *Repl      `json:"repl,omitempty"`
+	Admission        *Admission `json:"admission,omitempty"`
 }
 
 // OpRates are operations per second by type.
@@ -103,6 +110,15 @@ type Tickets struct {
 	ReadAvailable  *int64 `json:"read_available,omitempty"`
 	WriteOut       *int64 `json:"write_out,omitempty"`
 	WriteAvailable *int64 `json:"write_available,omitempty"`
+}
+
+// Admission is MongoDB 8.0's ingress admission control (serverStatus.queues.ingress):
+// operations queued for admission, and admission tickets held and left. Older servers
+// have no such queue: absent, not zero.
+type Admission struct {
+	Queued    *int64 `json:"queued,omitempty"`
+	Out       *int64 `json:"out,omitempty"`
+	Available *int64 `json:"available,omitempty"`
 }
 
 // Repl is the member's replication state.
@@ -227,6 +243,10 @@ func (v *Vitals) gauges(cur *Sample) {
 	}
 	v.CacheUsedPct = pct(GaugeCacheBytes)
 	v.CacheDirtyPct = pct(GaugeCacheDirty)
+	if a := (Admission{Queued: g(GaugeAdmissionQueued), Out: g(GaugeAdmissionOut),
+		Available: g(GaugeAdmissionAvailable)}); a != (Admission{}) {
+		v.Admission = &a
+	}
 	if cur.ReplState != "" || cur.LagS != nil {
 		v.Repl = &Repl{State: cur.ReplState, LagS: cur.LagS}
 	}

@@ -37,6 +37,10 @@ func vitalsLines(v *source.Vitals) []string {
 		locks = append(locks, fmt.Sprintf("tickets read %s out %s free, write %s out %s free",
 			count(t.ReadOut), count(t.ReadAvailable), count(t.WriteOut), count(t.WriteAvailable)))
 	}
+	if a := v.Admission; a != nil {
+		locks = append(locks, fmt.Sprintf("admission %s queued %s out %s free",
+			count(a.Queued), count(a.Out), count(a.Available)))
+	}
 	if len(locks) > 0 {
 		out = append(out, "load      "+strings.Join(locks, "  "))
 	}

@@ -85,6 +85,8 @@ type Source struct {
 
 	closed atomic.Bool
 	legacy legacyState // the server has no $currentOp stage: read with the currentOp command
+
+	replOff atomic.Bool // replSetGetStatus refused for good (standalone, mongos, no permission)
 }
 
 var (
@@ -521,6 +523,7 @@ func (s *Source) serverStatus(ctx context.Context) (source.Server, error) {
 		srv.Version = s.version
 	}
 	srv.Sample = decodeSample(raw, time.Now())
+	s.addRepl(ctx, &srv)
 	return srv, nil
 }
 

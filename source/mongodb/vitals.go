@@ -84,11 +84,12 @@ func decodeSample(raw bson.Raw, clientAt time.Time) *source.Sample {
 		}
 	}
 	tickets(raw, sm.Gauges)
+	admission(raw, sm.Gauges)
 	return sm
 }
 
-// tickets reads the execution tickets: queues.execution from 7.0, where
-// wiredTiger.concurrentTransactions moved to.
+// tickets reads the execution tickets: queues.execution from 8.0 (the 8.0 manual adds the
+// queues section), wiredTiger.concurrentTransactions before.
 func tickets(raw bson.Raw, g map[string]int64) {
 	base := []string{"queues", "execution"}
 	if _, ok := lookup(raw, base...); !ok {
@@ -126,4 +127,22 @@ func replState(raw bson.Raw) string {
 		return "ARBITER"
 	}
 	return "OTHER"
+}
+
+// admission reads 8.0's ingress admission queue, as the 8.0 serverStatus reference lays it
+// out: queues.ingress {out, available, totalTickets, exempt{…}, normalPriority{queueLength,
+// …}}. Exempt operations bypass the queue, so the queue is normalPriority's.
+func admission(raw bson.Raw, g map[string]int64) {
+	for _, a := range []struct {
+		key  string
+		path []string
+	}{
+		{source.GaugeAdmissionOut, []string{"queues", "ingress", "out"}},
+		{source.GaugeAdmissionAvailable, []string{"queues", "ingress", "available"}},
+		{source.GaugeAdmissionQueued, []string{"queues", "ingress", "normalPriority", "queueLength"}},
+	} {
+		if n, ok := num(raw, a.path...); ok {
+			g[a.key] = n
+		}
+	}
 }

@@ -10,9 +10,10 @@ import (
 )
 
 // status builds a serverStatus document laid out as the given version reports it (tickets in
-// wiredTiger.concurrentTransactions up to 6.x, queues.execution from 7.0), with every
-// counter at base+k. The layout follows MongoDB's serverStatus reference; the values are
-// illustrative, not recorded from a server.
+// wiredTiger.concurrentTransactions up to 7.x; queues.execution and the ingress admission
+// queue queues.ingress from 8.0), with every counter at base+k. The layout follows MongoDB's
+// serverStatus reference (the 8.0 manual for queues); the values are illustrative, not
+// recorded from a server: no recorded 8.0 document was found (testdata/serverstatus/README.md).
 func status(version string, uptimeMS, k int64) bson.Raw {
 	rw := bson.D{{Key: "write", Value: bson.D{{Key: "out", Value: int32(2)}, {Key: "available", Value: int32(126)}}},
 		{Key: "read", Value: bson.D{{Key: "out", Value: int32(1)}, {Key: "available", Value: int32(127)}}}}
@@ -39,10 +40,13 @@ func status(version string, uptimeMS, k int64) bson.Raw {
 		{Key: "opcounters", Value: bson.D{{Key: "insert", Value: int64(7 + 4*k)}, {Key: "query", Value: int64(7 + k)}, {Key: "update", Value: int64(7)},
 			{Key: "delete", Value: int64(7)}, {Key: "getmore", Value: int64(7)}, {Key: "command", Value: int64(7 + 2*k)}}},
 	}
-	if version < "7.0" {
+	if version < "8.0" {
 		wt = append(wt, bson.E{Key: "concurrentTransactions", Value: rw})
 	} else {
-		doc = append(doc, bson.E{Key: "queues", Value: bson.D{{Key: "execution", Value: rw}}})
+		ingress := bson.D{{Key: "out", Value: int64(9)}, {Key: "available", Value: int64(0)}, {Key: "totalTickets", Value: int64(9)},
+			{Key: "exempt", Value: bson.D{{Key: "queueLength", Value: int64(0)}}},
+			{Key: "normalPriority", Value: bson.D{{Key: "queueLength", Value: int64(17)}}}}
+		doc = append(doc, bson.E{Key: "queues", Value: bson.D{{Key: "execution", Value: rw}, {Key: "ingress", Value: ingress}}})
 	}
 	doc = append(doc, bson.E{Key: "wiredTiger", Value: wt})
 	b, err := bson.Marshal(doc)
@@ -82,6 +86,12 @@ func TestVitalsFromServerStatus(t *testing.T) {
 			}
 			if *v.Tickets.ReadOut != 1 || *v.Tickets.WriteAvailable != 126 || *v.Queue.Writers != 4 || *v.Active.Readers != 5 {
 				t.Errorf("gauges = %+v %+v %+v", *v.Tickets, *v.Queue, *v.Active)
+			}
+			switch a := v.Admission; {
+			case version < "8.0" && a != nil:
+				t.Errorf("admission queue before 8.0: %+v", *a)
+			case version >= "8.0" && (a == nil || *a.Queued != 17 || *a.Out != 9 || *a.Available != 0):
+				t.Errorf("admission = %+v, want queued 17, out 9, available 0", a)
 			}
 		})
 	}
