@@ -444,7 +444,8 @@ func once(ctx context.Context, src source.Source, c config, stdout, stderr io.Wr
 	if err != nil {
 		return err
 	}
-	if snap.Vitals == nil && first != nil {
+	if snap.Vitals == nil {
+		// Without a first sample (a cloud source, or serverStatus refused) the gauges still show.
 		snap.Vitals = source.ComputeVitals(first, snap.Server.Sample)
 	}
 	show(snap, q)

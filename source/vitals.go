@@ -79,6 +79,7 @@ type Vitals struct {
 	CacheDirtyPct    *float64   `json:"cache_dirty_pct,omitempty"`
 	Repl             *Repl      `json:"repl,omitempty"`
 	Admission        *Admission `json:"admission,omitempty"`
+	InFlight         *InFlight  `json:"in_flight,omitempty"` // cloud sources: from the session list
 }
 
 // OpRates are operations per second by type.
@@ -243,6 +244,7 @@ func (v *Vitals) gauges(cur *Sample) {
 	}
 	v.CacheUsedPct = pct(GaugeCacheBytes)
 	v.CacheDirtyPct = pct(GaugeCacheDirty)
+	v.InFlight = inFlight(g)
 	if a := (Admission{Queued: g(GaugeAdmissionQueued), Out: g(GaugeAdmissionOut),
 		Available: g(GaugeAdmissionAvailable)}); a != (Admission{}) {
 		v.Admission = &a

@@ -47,6 +47,15 @@ func vitalsLines(v *source.Vitals) []string {
 	if v.CacheUsedPct != nil || v.CacheDirtyPct != nil {
 		out = append(out, fmt.Sprintf("cache     used %s%%  dirty %s%%", pct(v.CacheUsedPct), pct(v.CacheDirtyPct)))
 	}
+	if f := v.InFlight; f != nil {
+		line := fmt.Sprintf("in flight %s  active %s  idle %s  waiting for lock %s",
+			count(f.Total), count(f.Active), count(f.Idle), count(f.WaitingForLock))
+		if b := f.ByType; b != nil {
+			line += fmt.Sprintf("  insert %s  query %s  update %s  delete %s  getmore %s  command %s",
+				count(b.Insert), count(b.Query), count(b.Update), count(b.Delete), count(b.Getmore), count(b.Command))
+		}
+		out = append(out, line)
+	}
 	if r := v.Repl; r != nil {
 		lag := "-"
 		if r.LagS != nil {

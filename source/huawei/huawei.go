@@ -208,6 +208,9 @@ func (s *Source) Snapshot(ctx context.Context, q source.Query) (*source.Snapshot
 	if err := s.addClients(ctx, snap, read.all); err != nil {
 		return nil, err
 	}
+	// Vitals: what the session list gives, before the display's toggles hide any (the
+	// filtering below reuses read.all).
+	snap.Server.Sample = source.SessionSample(snap.TakenAt, read.all, read.total-read.dups)
 	snap.Sessions = read.all[:0]
 	for _, sess := range read.all {
 		if keep(&sess, q) {

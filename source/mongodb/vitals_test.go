@@ -6,6 +6,7 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
+	"github.com/currentop/currentop/internal/sim/mongod"
 	"github.com/currentop/currentop/source"
 )
 
@@ -118,5 +119,25 @@ func TestVitalsWithoutServerStatus(t *testing.T) {
 	empty := decodeSample(bson.Raw{5, 0, 0, 0, 0}, time.Now())
 	if v := source.ComputeVitals(empty, empty); v != nil {
 		t.Errorf("vitals from an empty document = %+v", v)
+	}
+}
+
+// Through the driver: the simulator lays serverStatus out by profile as the manual does for
+// that version, and the source reads tickets and the admission queue from wherever they are.
+func TestVitalsLayoutBySimProfile(t *testing.T) {
+	for _, tc := range []struct {
+		profile   mongod.Profile
+		admission bool
+	}{{mongod.Profile70, false}, {mongod.Profile80, true}} {
+		t.Run(tc.profile.Version, func(t *testing.T) {
+			s := openSource(t, startSim(t, mongod.Options{Profile: tc.profile}).URI())
+			v := source.ComputeVitals(nil, snapshot(t, s, source.Query{}).Server.Sample)
+			if v == nil || v.Tickets == nil || v.Tickets.ReadAvailable == nil {
+				t.Fatalf("tickets missing: %+v", v)
+			}
+			if got := v.Admission != nil && v.Admission.Queued != nil && v.Admission.Available != nil; got != tc.admission {
+				t.Errorf("admission = %+v, want present %v", v.Admission, tc.admission)
+			}
+		})
 	}
 }

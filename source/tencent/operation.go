@@ -43,6 +43,9 @@ func enrich(s *source.Session, operation, query string) {
 		s.Internal = true
 	}
 	s.CommandName, s.Summary = source.DescribeCommand(s.Op, s.Command)
+	// The API has no lock-wait field of its own: only an Operation document that has
+	// waitingForLock can say, and "false" without it would claim "not blocked".
+	s.LockUnknown = true
 	if len(operation) == 0 || len(operation) > maxOperation || operation[0] != '{' {
 		return
 	}
@@ -80,6 +83,7 @@ func enrich(s *source.Session, operation, query string) {
 		s.NumYields = n
 	}
 	s.WaitingForLock = jsonBool(d.WaitingForLock)
+	s.LockUnknown = len(d.WaitingForLock) == 0 || string(d.WaitingForLock) == "null"
 	s.KillPending = jsonBool(d.KillPending)
 	s.Msg = jsonStr(d.Msg)
 	if typ := jsonStr(d.Type); typ == source.TypeIdleSession || typ == source.TypeIdleCursor {

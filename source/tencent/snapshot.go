@@ -78,6 +78,8 @@ func (s *Source) Snapshot(ctx context.Context, q source.Query) (*source.Snapshot
 		snap.Sessions = append(snap.Sessions, sess)
 	}
 	attribute(snap.Clients, snap.Sessions)
+	// Vitals: what the operation list gives, before the display's toggles hide any.
+	snap.Server.Sample = source.SessionSample(snap.TakenAt, snap.Sessions, f.total)
 	if f.trunc && f.total > len(f.ops) {
 		snap.TotalSessions = f.total
 		snap.Partial = true

@@ -668,8 +668,9 @@ const (
 	simTicketsTotal = 128
 )
 
-// storage is serverStatus.wiredTiger (cache and, up to 6.x, concurrentTransactions) and,
-// from 7.0, queues.execution, where the tickets moved.
+// storage is serverStatus.wiredTiger (cache and, up to 7.x, concurrentTransactions) and,
+// from 8.0, the queues section: queues.execution, where the tickets moved, and the ingress
+// admission queue queues.ingress (the 8.0 manual's layout; both "versionadded 8.0").
 func (s *Server) storage(st connStats) bson.D {
 	tickets := func(out int) bson.D {
 		out = min(out, simTicketsTotal)
@@ -682,8 +683,21 @@ func (s *Server) storage(st connStats) bson.D {
 		{Key: "maximum bytes configured", Value: int64(simCacheMax)},
 		{Key: "tracked dirty bytes in the cache", Value: int64(st.activeW+st.queuedW) * simDirtyPerOp},
 	}}}
-	if !s.ver.atLeast(7, 0) {
+	if !s.ver.atLeast(8, 0) {
 		return bson.D{{Key: "wiredTiger", Value: append(wt, bson.E{Key: "concurrentTransactions", Value: rw})}}
 	}
-	return bson.D{{Key: "queues", Value: bson.D{{Key: "execution", Value: rw}}}, {Key: "wiredTiger", Value: wt}}
+	return bson.D{{Key: "queues", Value: bson.D{{Key: "execution", Value: rw}, {Key: "ingress", Value: ingress(st)}}},
+		{Key: "wiredTiger", Value: wt}}
+}
+
+// simIngressTickets is the ingress admission pool (synthetic: the simulator admits every
+// operation at once, so nothing ever queues for admission).
+const simIngressTickets = 1_000_000
+
+// ingress is 8.0's queues.ingress: each operation in flight holds an admission ticket.
+func ingress(st connStats) bson.D {
+	out := int64(min(st.activeR+st.activeW, simIngressTickets))
+	q := bson.D{{Key: "addedToQueue", Value: int64(0)}, {Key: "removedFromQueue", Value: int64(0)}, {Key: "queueLength", Value: int64(0)}}
+	return bson.D{{Key: "out", Value: out}, {Key: "available", Value: simIngressTickets - out},
+		{Key: "totalTickets", Value: int64(simIngressTickets)}, {Key: "exempt", Value: q}, {Key: "normalPriority", Value: q}}
 }
