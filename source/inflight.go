@@ -5,7 +5,10 @@ import "time"
 // Gauge keys of what a session list shows. The cloud sources have no serverStatus: their
 // APIs list operations (Tencent DescribeCurrentOp, Huawei ListSessions), so their sample
 // holds only these counts. Figures the list cannot give (rates, latency, queues, tickets,
-// cache) stay absent from their vitals, never zero.
+// cache) stay absent from their vitals, never zero. (Both providers publish per-minute
+// instance metrics through their monitoring services, Tencent Cloud Monitor GetMonitorData
+// namespace QCE/CMONGO and Huawei Cloud Eye namespace SYS.DDS: another API, signer and
+// permission, not read here.)
 const (
 	GaugeInFlightTotal   = "inflight.total" // every operation/session the API counted
 	GaugeInFlightActive  = "inflight.active"
