@@ -55,7 +55,6 @@ func shardedSnapshot() *source.Snapshot {
 	return snap
 }
 
-
 func checkScreen(t *testing.T, got string, w, hgt int) {
 	t.Helper()
 	lines := strings.Split(got, "\n")
