@@ -23,7 +23,7 @@ const (
 	memberCellMax   = 48 // wider cells would scatter a few members over the line
 	memberGridLines = 2
 	memberHostMax   = 28
-	memberErrMax    = 60
+	memberErrMax    = 32
 	lagWarn         = 10 * time.Second
 )
 
@@ -149,11 +149,7 @@ func renderPieces(ps []piece) (plain, styled string) {
 // one that did not answer.
 func memberCell(mb *source.Member, host string, w int, st *styles) string {
 	if !mb.OK {
-		why := source.Clean(mb.Error)
-		if why == "" {
-			why = "no answer"
-		}
-		text := "✗ " + host + " down: " + headOf(why, memberErrMax)
+		text := "✗ " + host + " down: " + memberReason(mb.Error)
 		if textWidth(text) > w {
 			text = fit(text, w, false)
 		}
@@ -163,7 +159,7 @@ func memberCell(mb *source.Member, host string, w int, st *styles) string {
 	ps := []piece{{state, &st.value}, {host, nil}}
 	if state != "A" { // an arbiter holds no data and is not polled
 		ps = append(ps, piece{count(mb.Connections) + "c", nil}, piece{count(mb.Ops) + "op", nil})
-		if lag, ok := memberLag(mb); ok {
+		if lag, ok := memberLag(mb); ok && state != "P" {
 			p := piece{"lag " + ageString(lag), &st.dim}
 			if lag >= lagWarn {
 				p.style = &st.warn
@@ -238,11 +234,19 @@ func shortHosts(ms []source.Member) []string {
 		samePort = samePort && ports[i] != "" && ports[i] == ports[0]
 	}
 	dom := commonDomain(names)
+	// Members on one machine (a test or a demo deployment) differ only in their ports.
+	sameName := len(ms) > 1 && !samePort
+	for i := range names {
+		sameName = sameName && names[i] == names[0] && ports[i] != ""
+	}
 	out := make([]string, len(ms))
 	for i := range ms {
 		h := strings.TrimSuffix(names[i], dom)
-		if h == "" {
+		switch {
+		case h == "":
 			h = names[i]
+		case sameName:
+			h = ""
 		}
 		if ports[i] != "" && (!samePort || len(ms) == 1) {
 			h = net.JoinHostPort(h, ports[i])
@@ -294,14 +298,16 @@ func (m *Model) memberSummary(ms []source.Member, w int) (string, string) {
 	conns, ops, answered := 0, 0, 0
 	var maxLag time.Duration
 	var lagOf string
-	var down []*source.Member
+	var down []string
+	short := shortHosts(ms)
 	for i := range ms {
 		mb := &ms[i]
 		if mb.Set != "" {
 			sets[mb.Set] = true
 		}
+		name := memberName(mb, short[i])
 		if !mb.OK {
-			down = append(down, mb)
+			down = append(down, name+" ("+memberReason(mb.Error)+")")
 			continue
 		}
 		answered++
@@ -313,12 +319,12 @@ func (m *Model) memberSummary(ms []source.Member, w int) (string, string) {
 		conns += mb.Connections
 		ops += mb.Ops
 		if lag, ok := memberLag(mb); ok && lag > maxLag {
-			maxLag, lagOf = lag, memberName(mb)
+			maxLag, lagOf = lag, name
 		}
 	}
 	head := st.value.Render(count(len(ms))) + " members"
-	if len(sets) > 1 {
-		head += " in " + count(len(sets)) + " sets"
+	if len(sets) > 1 { // the label says "members" already
+		head = st.value.Render(count(len(ms))) + " in " + count(len(sets)) + " sets"
 	}
 	parts := []string{head}
 	var counts []string
@@ -328,15 +334,22 @@ func (m *Model) memberSummary(ms []source.Member, w int) (string, string) {
 	if len(counts) > 0 {
 		parts = append(parts, strings.Join(counts, " "))
 	}
-	parts = append(parts, count(conns)+"c "+count(ops)+"op")
-	if lagOf != "" {
+	if lagOf != "" { // before the counts: a member falling behind matters more
 		lag := "max lag " + ageString(maxLag) + " " + lagOf
 		if maxLag >= lagWarn {
 			lag = st.warn.Render(lag)
 		}
 		parts = append(parts, lag)
 	}
-	first := strings.Join(parts, sep)
+	parts = append(parts, st.label.Render("conns ")+count(conns), st.label.Render("ops ")+count(ops))
+	// Whole parts only: a number cut in the middle would read as another number.
+	first := parts[0]
+	for _, pt := range parts[1:] {
+		if lipgloss.Width(first)+lipgloss.Width(sep)+lipgloss.Width(pt) > w {
+			break
+		}
+		first += sep + pt
+	}
 	if len(down) == 0 {
 		return first, st.ok.Render("✓ all " + count(answered) + " answered")
 	}
@@ -345,14 +358,13 @@ func (m *Model) memberSummary(ms []source.Member, w int) (string, string) {
 
 // downLine names the members that did not answer, as many as fit in w cells, and how many
 // more there are.
-func downLine(down []*source.Member, w int, st *styles) string {
+func downLine(down []string, w int, st *styles) string {
 	line := "✗ " + count(len(down)) + " down:"
-	for i, mb := range down {
-		why := source.Clean(mb.Error)
-		if why == "" {
-			why = "no answer"
+	for i, d := range down {
+		item := " " + d
+		if i > 0 {
+			item = "," + item
 		}
-		item := " " + memberName(mb) + " (" + headOf(why, 32) + ")"
 		more := ""
 		if rest := len(down) - i - 1; rest > 0 {
 			more = " +" + strconv.Itoa(rest) + " more"
@@ -366,11 +378,43 @@ func downLine(down []*source.Member, w int, st *styles) string {
 	return st.warn.Render(fit(line, min(w, textWidth(line)), false))
 }
 
-// memberName is "shard03/h3:27018" (the set and the host) or the host.
-func memberName(mb *source.Member) string {
-	h := source.Clean(mb.Host)
+// memberName is "shard03/h3" (the set and the host as the strip shows it) or the host.
+func memberName(mb *source.Member, h string) string {
 	if mb.Set != "" {
 		return source.Clean(mb.Set) + "/" + h
 	}
 	return h
+}
+
+// reasons are the usual causes of a member not answering, in the strip's few cells.
+var reasons = []struct{ in, short string }{
+	{"connection refused", "refused"},
+	{"i/o timeout", "timeout"},
+	{"deadline exceeded", "timeout"},
+	{"connection reset", "reset"},
+	{"no such host", "no such host"},
+	{"no route to host", "no route"},
+	{"network is unreachable", "no route"},
+	{"authentication failed", "auth failed"},
+	{"unauthorized", "not authorized"},
+	{"not authorized", "not authorized"},
+}
+
+// memberReason is why a member did not answer, in a few words: a usual cause by name, else
+// the last part of the error (Go errors end with their cause), at most memberErrMax cells.
+func memberReason(err string) string {
+	e := source.Clean(err)
+	low := strings.ToLower(e)
+	for _, r := range reasons {
+		if strings.Contains(low, r.in) {
+			return r.short
+		}
+	}
+	if i := strings.LastIndex(e, ": "); i >= 0 && len(strings.TrimSpace(e[i+2:])) >= 4 {
+		e = e[i+2:]
+	}
+	if e = strings.TrimSpace(e); e == "" {
+		return "no answer"
+	}
+	return fit(e, min(memberErrMax, textWidth(e)), false)
 }
