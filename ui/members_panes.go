@@ -89,7 +89,7 @@ func perMemberText(by map[string]int) string {
 	if restN > 0 {
 		parts = append(parts, "+"+strconv.Itoa(restN)+" more "+count(rest))
 	}
-	return " · sessions by member: " + strings.Join(parts, ", ")
+	return " · by member: " + strings.Join(parts, ", ")
 }
 
 // memberNotes is what the sessions title says about rows whose member did not answer.

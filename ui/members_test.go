@@ -244,7 +244,7 @@ func TestClientPerMember(t *testing.T) {
 	}
 	h.keys("enter")
 	title, _, _ := paneLines(screen(h), "CLIENTS")
-	if !strings.Contains(title, "sessions by member: db1 1, db2 1") {
+	if !strings.Contains(title, "by member: db1 1, db2 1") {
 		t.Errorf("clients title %q lacks the per-member breakdown", title)
 	}
 }

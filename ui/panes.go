@@ -41,7 +41,7 @@ type panes struct {
 	// goneHidden: the followed session is still in the data but filtered out.
 	goneHidden bool
 	// staleRows counts the rows shown whose member did not answer; perMember is the narrowed
-	// client's sessions per member (" · per member: a 3, b 1"), when there are members.
+	// client's sessions per member (" · by member: a 3, b 1"), when there are members.
 	staleRows int
 	perMember string
 	// folded: the rows' haystacks for free-text matching are built (once per snapshot, when
