@@ -46,8 +46,8 @@ func isArbiter(mb *source.Member) bool {
 	return strings.EqualFold(mb.Kind, "arbiter") || strings.EqualFold(mb.State, "ARBITER")
 }
 
-// known reports whether there is anything to scope.
-func (s *memberScope) known() bool { return len(s.hosts) > 0 }
+// known reports whether there is anything to scope: a single node is all there is.
+func (s *memberScope) known() bool { return len(s.hosts) > 1 }
 
 // next is the scope after cur: all → primary → each member → all. A scope that is not one
 // of these (several hosts given to --members) goes back to all.

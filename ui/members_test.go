@@ -225,7 +225,12 @@ func TestMemberScopeKey(t *testing.T) {
 }
 
 func TestMemberScopeKeyWithoutMembers(t *testing.T) {
-	h, src := startedWith(t, smallSnapshot(), 120, 36)
+	one := smallSnapshot() // a single node that reports itself as the one member
+	one.Members = []source.Member{{Host: "db1:27017", State: "STANDALONE", OK: true}}
+	h, src := startedWith(t, one, 120, 36)
+	if n := h.m.memberStripHeight(); n != 0 {
+		t.Errorf("a single node that answers has a strip of %d lines", n)
+	}
 	if strings.Contains(ansi.Strip(h.m.footer()), "members") {
 		t.Errorf("footer offers m without members: %q", ansi.Strip(h.m.footer()))
 	}
