@@ -13,7 +13,8 @@ import (
 // data-bearing member alone. The members are remembered from the snapshots, so that a
 // scope of one member still offers the others.
 type memberScope struct {
-	hosts []string // data-bearing members, in the source's order
+	hosts []string        // data-bearing members, in the source's order
+	down  map[string]bool // members that did not answer the last snapshot: skipped
 }
 
 // learn takes the members of snap, taken under scope: a snapshot of the whole deployment
@@ -23,8 +24,12 @@ func (s *memberScope) learn(snap *source.Snapshot, scope string) {
 		return
 	}
 	var hosts []string
+	if !scoped(scope) || s.down == nil {
+		s.down = map[string]bool{}
+	}
 	for i := range snap.Members {
 		mb := &snap.Members[i]
+		s.down[mb.Host] = !mb.OK // a scoped snapshot says nothing of the others
 		if mb.Host == "" || isArbiter(mb) || slices.Contains(hosts, mb.Host) {
 			continue
 		}
@@ -49,18 +54,24 @@ func isArbiter(mb *source.Member) bool {
 // known reports whether there is anything to scope: a single node is all there is.
 func (s *memberScope) known() bool { return len(s.hosts) > 1 }
 
-// next is the scope after cur: all → primary → each member → all. A scope that is not one
-// of these (several hosts given to --members) goes back to all.
+// next is the scope after cur: all → primary → each member that answered → all. A scope
+// that is not one of these (several hosts given to --members) goes back to all.
 func (s *memberScope) next(cur string) string {
 	cycle := append([]string{source.MembersAll, source.MembersPrimary}, s.hosts...)
 	if cur == "" {
 		cur = source.MembersAll
 	}
 	i := slices.Index(cycle, cur)
-	if i < 0 || i == len(cycle)-1 {
+	if i < 0 {
 		return source.MembersAll
 	}
-	return cycle[i+1]
+	// A member that did not answer would show nothing but the error: it is skipped.
+	for i++; i < len(cycle) && s.down[cycle[i]]; i++ {
+	}
+	if i >= len(cycle) {
+		return source.MembersAll
+	}
+	return cycle[i]
 }
 
 // cycleMembers is the m key: the next scope, fetched at once.

@@ -190,8 +190,9 @@ func TestMemberScopeKey(t *testing.T) {
 	if !strings.Contains(ansi.Strip(h.m.footer()), "m members") {
 		t.Errorf("footer %q does not offer m", ansi.Strip(h.m.footer()))
 	}
+	// db3 did not answer: alone, it would show nothing but an error, so m skips it.
 	want := []string{source.MembersPrimary, "db1.rs.example.net:27017", "db2.rs.example.net:27017",
-		"db3.rs.example.net:27017", source.MembersAll, source.MembersPrimary}
+		source.MembersAll, source.MembersPrimary}
 	for _, w := range want {
 		n := len(src.queries)
 		h.keys("m")
@@ -304,5 +305,34 @@ func TestMemberReason(t *testing.T) {
 		if got != c.want && !(strings.HasPrefix(c.want, "bad") && !strings.ContainsAny(got, "\x1b\x07")) {
 			t.Errorf("memberReason(%q) = %q, want %q", c.in, got, c.want)
 		}
+	}
+}
+
+func TestMemberScopeCycle(t *testing.T) {
+	var s memberScope
+	snap := replSetSnapshot()
+	snap.Members = append(snap.Members, source.Member{Host: "arb:27017", State: "ARBITER", Kind: "arbiter", OK: true})
+	s.learn(snap, "")
+	got := []string{""}
+	for i := 0; i < 5; i++ {
+		got = append(got, s.next(got[len(got)-1]))
+	}
+	want := []string{"", source.MembersPrimary, "db1.rs.example.net:27017", "db2.rs.example.net:27017", source.MembersAll, source.MembersPrimary}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("cycle %v, want %v (no arbiter, no member that is down)", got, want)
+	}
+	if n := s.next("a:1,b:2"); n != source.MembersAll {
+		t.Errorf("a --members list goes on to %q, want all", n)
+	}
+	// db3 is back: it is offered again.
+	snap.Members[2].OK = true
+	s.learn(snap, "")
+	if n := s.next("db2.rs.example.net:27017"); n != "db3.rs.example.net:27017" {
+		t.Errorf("after db2: %q, want db3 once it answers", n)
+	}
+	// A scoped snapshot adds to the members known, never drops them.
+	s.learn(&source.Snapshot{Members: []source.Member{{Host: "db4:27017", OK: true}}}, "db4:27017")
+	if len(s.hosts) != 4 {
+		t.Errorf("hosts after a scoped snapshot: %v", s.hosts)
 	}
 }
