@@ -134,6 +134,7 @@ type mainKeys struct {
 	Pause, Refresh, Faster, Slower    key.Binding
 	Mark, Kill, Copy                  key.Binding
 	Help, Quit                        key.Binding
+	Members                           key.Binding // enabled while the source reports members
 
 	// The state the footer depends on, kept current by sync.
 	focus    focusPane
@@ -166,6 +167,7 @@ func newMainKeys(readonly bool) mainKeys {
 		Copy:      newBinding("y", "copy command", "y"),
 		Help:      newBinding("?", "help", "?", "f1"),
 		Quit:      newBinding("q", "quit", "q", "ctrl+c"),
+		Members:   newBinding("m", "members", "m"),
 		readonly:  readonly,
 		focus:     focusSessions,
 	}
@@ -203,7 +205,7 @@ func (k mainKeys) ShortHelp() []key.Binding {
 		bs = append(bs, k.Pause)
 	}
 	if k.focus == focusClients {
-		bs = append(bs, k.Enter, k.Filter, k.Sort, k.Reverse, k.Focus)
+		bs = append(bs, k.Enter, k.Filter, k.Members, k.Sort, k.Reverse, k.Focus)
 	} else {
 		bs = append(bs, k.Enter, k.Filter)
 		if k.canKill {
@@ -213,7 +215,7 @@ func (k mainKeys) ShortHelp() []key.Binding {
 			}
 			bs = append(bs, k.Mark)
 		}
-		bs = append(bs, k.Sort, k.Reverse)
+		bs = append(bs, k.Members, k.Sort, k.Reverse)
 	}
 	if !k.paused {
 		bs = append(bs, k.Pause)
@@ -245,6 +247,7 @@ func (k mainKeys) groups() []helpGroup {
 		{"Show", []key.Binding{
 			spelled(k.Enter, "details / sessions of client"), spelled(k.Idle, "show idle connections"),
 			spelled(k.System, "show internal/system ops"), spelled(k.Copy, "copy command"),
+			spelled(k.Members, "members: all, primaries, each member alone"),
 		}},
 		{"Refresh", []key.Binding{
 			spelled(k.Pause, "pause"), spelled(k.Refresh, "refresh now"),

@@ -109,6 +109,7 @@ type Model struct {
 
 	// query holds the toggles (sent to the source) and the last valid filter (applied here).
 	query source.Query
+	scope memberScope // the members the m key cycles through
 
 	width, height int
 	isDark, mono  bool
@@ -248,6 +249,7 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 func (m *Model) syncKeys() {
 	m.keys.sync(m.panes.focus, m.panes.paused, m.canKill(), len(m.panes.marked))
 	m.detail.keys.canKill = m.canKill()
+	m.keys.Members.SetEnabled(m.scope.known())
 }
 
 func (m *Model) canKill() bool { return !m.readonly && m.killer != nil }
@@ -283,6 +285,7 @@ func (m *Model) onSnapshot(msg snapshotMsg) tea.Cmd {
 
 // show puts snap on the panes.
 func (m *Model) show(snap *source.Snapshot, at time.Time) {
+	m.scope.learn(snap, m.query.Members)
 	m.panes.show(snap, at, m.query)
 	if m.detail.row != nil {
 		m.detail.follow(m.panes.find(m.detail.row.s.ID), at)

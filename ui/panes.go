@@ -40,6 +40,10 @@ type panes struct {
 	marked    map[string]bool // session IDs marked for kill
 	// goneHidden: the followed session is still in the data but filtered out.
 	goneHidden bool
+	// staleRows counts the rows shown whose member did not answer; perMember is the narrowed
+	// client's sessions per member (" · by member: a 3, b 1"), when there are members.
+	staleRows int
+	perMember string
 	// folded: the rows' haystacks for free-text matching are built (once per snapshot, when
 	// a filter first needs them: with no filter a snapshot costs nothing more).
 	folded bool
@@ -72,6 +76,7 @@ func (p *panes) show(snap *source.Snapshot, at time.Time, q source.Query) {
 	for i := range snap.Clients {
 		cd[i] = newCliRow(&snap.Clients[i])
 	}
+	p.showHosts(snap)
 	p.sess.setData(sd)
 	p.cli.setData(cd)
 	p.folded = false
@@ -139,6 +144,7 @@ func (p *panes) refilterSessions(q source.Query, byUser bool) {
 		return matchFolded(q.Filter, r.s, r.folded)
 	}, byUser)
 	p.goneHidden = p.sess.gone && p.sess.selID != "" && p.inData(p.sess.selID)
+	p.countMembers(q)
 }
 
 // inData reports whether id is in the snapshot on screen, filtered or not.
@@ -289,7 +295,7 @@ func (p *panes) viewClients(b *strings.Builder, v paneView, h int) {
 		t += " " + nOfM(len(p.cli.rows), p.cliTotal, v.q.Filter.HasClientTerms())
 	}
 	if p.narrowIP != "" {
-		t += " · sessions narrowed to " + p.narrowIP
+		t += " · sessions narrowed to " + p.narrowIP + p.perMember
 	}
 	if s := p.cli.hiddenSort(v.width); s != "" {
 		t += " · sorted by " + s
@@ -366,7 +372,7 @@ func (p *panes) sessionsTitle(v paneView) string {
 	if p.maximised {
 		t += " · maximised (z)"
 	}
-	t += staleTag(v)
+	t += p.memberNotes() + staleTag(v)
 	return p.sess.titleNotes(t, v.width)
 }
 
@@ -426,6 +432,7 @@ func (p *panes) sessionDecor(st *styles) rowDecor[sessRow] {
 			}
 			return lipgloss.Style{}, false
 		},
+		dim: func(r *sessRow) bool { return r.s.Stale },
 	}
 }
 

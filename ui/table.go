@@ -347,6 +347,7 @@ func (p *pane[R]) colAt(x, width int) string {
 type rowDecor[R any] struct {
 	mark func(r *R) string                             // gutter text (≤ 2 cells)
 	cell func(r *R, key string) (lipgloss.Style, bool) // an accent for one cell
+	dim  func(r *R) bool                               // the row is drawn faint, without accents
 }
 
 // render draws the column header and the rows that fit in height-1 lines.
@@ -381,6 +382,7 @@ func (p *pane[R]) render(b *strings.Builder, width, height int, focused bool, st
 			g = dec.mark(r)
 		}
 		line.WriteString(fit(source.Clean(g), gutter-1, false))
+		faint := !sel && dec.dim != nil && dec.dim(r)
 		for k, v := range vis {
 			c := &p.cols[v.col]
 			if k > 0 {
@@ -392,7 +394,7 @@ func (p *pane[R]) render(b *strings.Builder, width, height int, focused bool, st
 			} else {
 				cell = fit(text, v.w, c.right)
 			}
-			if !sel && dec.cell != nil {
+			if !sel && !faint && dec.cell != nil {
 				if s, ok := dec.cell(r, c.key); ok {
 					cell = s.Render(cell)
 				}
@@ -404,6 +406,8 @@ func (p *pane[R]) render(b *strings.Builder, width, height int, focused bool, st
 			b.WriteString(st.selected.Render(line.String()))
 		case sel:
 			b.WriteString(st.selectedBlur.Render(line.String()))
+		case faint:
+			b.WriteString(st.dim.Render(line.String()))
 		default:
 			b.WriteString(line.String())
 		}

@@ -136,6 +136,8 @@ func (m *Model) onActionKey(msg tea.KeyPressMsg) tea.Cmd {
 			return nil
 		}
 		return m.loop.fetch(m.query)
+	case key.Matches(msg, k.Members):
+		return m.cycleMembers()
 	case key.Matches(msg, k.Faster):
 		return m.setInterval(nextInterval(m.loop.interval, -1))
 	case key.Matches(msg, k.Slower):

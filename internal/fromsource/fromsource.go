@@ -44,6 +44,9 @@ func (r *reader) Read(ctx context.Context) (*deployment.State, error) {
 	for i, c := range snap.Clients {
 		st.Clients[i] = deployment.Client{IP: c.IP, Count: c.Count, Internal: c.Internal}
 	}
+	for _, m := range snap.Members {
+		st.Members = append(st.Members, deployment.Member{Host: m.Host, State: m.State})
+	}
 	return st, nil
 }
 

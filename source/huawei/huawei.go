@@ -198,11 +198,13 @@ func (s *Source) Snapshot(ctx context.Context, q source.Query) (*source.Snapshot
 	if nodeWarn != nil {
 		snap.Warnings = append(snap.Warnings, "node details unavailable: "+nodeWarn.Error())
 	}
+	nodes = scopeNodes(nodes, q.Members)
 	read, err := s.readNodes(ctx, nodes, q)
 	if err != nil {
 		return nil, err
 	}
 	read.warn(snap)
+	snap.Members = read.members(nodes, inst.Version)
 
 	// The clients pane uses every session read, idle ones included, for apps/drivers/active.
 	if err := s.addClients(ctx, snap, read.all); err != nil {
@@ -252,6 +254,7 @@ type nodesRead struct {
 	n        int               // sessions received, duplicates included
 	dups     int               // the same operation reported by more than one mongos
 	failed   []string          // nodes that could not be read
+	errOf    map[string]error  // node ID → why it could not be read
 	firstErr error
 	skipped  int // malformed sessions
 	cut      int // commands truncated
@@ -267,7 +270,7 @@ func (s *Source) readNodes(ctx context.Context, nodes []node, q source.Query) (*
 	// The paging budget, within the caller's deadline, shared out between the nodes so that
 	// one node with many sessions cannot leave the others unread.
 	deadline := s.pagingDeadline(ctx)
-	r := &nodesRead{nodeOf: map[string]string{}}
+	r := &nodesRead{nodeOf: map[string]string{}, errOf: map[string]error{}}
 	seen := map[string]string{} // ID → identity, to merge what several mongos report
 	for i, n := range nodes {
 		now := s.c.now()
@@ -278,6 +281,7 @@ func (s *Source) readNodes(ctx context.Context, nodes []node, q source.Query) (*
 				r.firstErr = err
 			}
 			r.failed = append(r.failed, n.label())
+			r.errOf[n.ID] = err
 			var auth *AuthError
 			if errors.As(err, &auth) || ctx.Err() != nil {
 				return nil, err // the same for every node: stop here

@@ -77,6 +77,8 @@ func (s *Source) Snapshot(ctx context.Context, q source.Query) (*source.Snapshot
 		}
 		snap.Sessions = append(snap.Sessions, sess)
 	}
+	snap.Members = members(snap.Sessions, snap.Server.Version)
+	snap.Sessions = scopeSessions(snap.Sessions, q.Members)
 	attribute(snap.Clients, snap.Sessions)
 	// Vitals: what the operation list gives, before the display's toggles hide any.
 	snap.Server.Sample = source.SessionSample(snap.TakenAt, snap.Sessions, f.total)
@@ -110,6 +112,7 @@ type fetched struct {
 func (s *Source) fetch(ctx context.Context, n *notes, q source.Query, info *instanceInfo) (*fetched, error) {
 	f := &fetched{}
 	p := pushdown(q.Filter, info)
+	p.scope(q.Members)
 	want := defaultMaxOps
 	if q.Limit > want {
 		want = min(q.Limit, hardMaxOps)

@@ -31,6 +31,15 @@ type State struct {
 	Server  Server
 	Ops     []Op
 	Clients []Client
+	// Members are the deployment's nodes with their roles, when it has several; Op.Host
+	// names one of them.
+	Members []Member
+}
+
+// Member is one node of the deployment and its role.
+type Member struct {
+	Host  string // host:port, as Op.Host gives it
+	State string // "PRIMARY", "SECONDARY", …
 }
 
 // Server is the node (or router) that answers for the deployment.

@@ -656,8 +656,16 @@ func (e *Emulator) ops(snap *deployment.State) ([]currentOp, map[string]bool) {
 	}
 	e.mu.Unlock()
 
+	role := map[string]string{}
+	for _, m := range snap.Members {
+		role[m.Host] = strings.ToLower(m.State)
+	}
 	out := make([]currentOp, 0, len(snap.Ops))
 	for _, s := range snap.Ops {
+		state := "primary" // a single node, or a node the deployment does not describe
+		if r := role[s.Host]; r == "primary" || r == "secondary" {
+			state = r
+		}
 		node := s.Host
 		if node == "" {
 			node = defaultNode
@@ -686,7 +694,7 @@ func (e *Emulator) ops(snap *deployment.State) ([]currentOp, map[string]bool) {
 			ReplicaSetName:   e.rsName(index[s.Shard]),
 			NodeName:         node,
 			Operation:        operation,
-			State:            "primary",
+			State:            state,
 			MicrosecsRunning: running,
 			ExecNode:         node,
 			op:               s,
