@@ -40,6 +40,8 @@ type panes struct {
 	marked    map[string]bool // session IDs marked for kill
 	// goneHidden: the followed session is still in the data but filtered out.
 	goneHidden bool
+	// churn gives the clients' change per minute and storms (nil: none).
+	churn *source.Churn
 	// folded: the rows' haystacks for free-text matching are built (once per snapshot, when
 	// a filter first needs them: with no filter a snapshot costs nothing more).
 	folded bool
@@ -72,6 +74,7 @@ func (p *panes) show(snap *source.Snapshot, at time.Time, q source.Query) {
 	for i := range snap.Clients {
 		cd[i] = newCliRow(&snap.Clients[i])
 	}
+	setChurn(cd, p.churn)
 	p.sess.setData(sd)
 	p.cli.setData(cd)
 	p.folded = false
@@ -330,6 +333,9 @@ func (p *panes) clientDecor(st *styles) rowDecor[cliRow] {
 		cell: func(r *cliRow, key string) (lipgloss.Style, bool) {
 			if key == "active" && r.c.Active > 0 {
 				return st.value, true
+			}
+			if r.churn.storm && (key == "ip" || key == "churn" || key == "conns") {
+				return st.warn, true // a connection storm from this client
 			}
 			return lipgloss.Style{}, false
 		},
