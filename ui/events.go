@@ -114,9 +114,9 @@ func eventStyle(st *styles, k eventKind) lipgloss.Style {
 
 // title is the overlay's title line.
 func (l *eventLog) title() string {
-	t := fmt.Sprintf(" EVENTS %s · most recent first", count(len(l.ring)))
+	t := fmt.Sprintf(" EVENTS %s · most recent first · the session's last %s are kept", count(len(l.ring)), count(maxEvents))
 	if l.total > len(l.ring) {
-		t += fmt.Sprintf(" · the last %s of %s are kept", count(maxEvents), count(l.total))
+		t += fmt.Sprintf(" (%s dropped)", count(l.total-len(l.ring)))
 	}
 	return t
 }
