@@ -58,13 +58,13 @@ type config struct {
 	idle     bool
 	system   bool
 	filter   string
+	list     bool
+	version  bool
+	// intervalSet: --interval was given (a source may otherwise pick a gentler default).
+	intervalSet bool
 	// stormThreshold: new connections per second from one client IP, over 3 refreshes,
 	// that the live view calls a connection storm.
 	stormThreshold float64
-	list           bool
-	version        bool
-	// intervalSet: --interval was given (a source may otherwise pick a gentler default).
-	intervalSet bool
 	// pause waits between --once's two vitals samples; nil waits vitalsGap (tests inject it).
 	pause func(ctx context.Context) error
 
