@@ -20,7 +20,9 @@ type Churn struct {
 	Threshold float64
 	// Sustain is how many consecutive refreshes must grow faster than Threshold (default 3).
 	Sustain int
-	// Window is what the per-minute change is measured over (default 60 s).
+	// Window is what the per-minute change is measured over, scaled to a minute (default
+	// 30 s: long enough to smooth a refresh's jitter, short enough to show a storm while it
+	// lasts).
 	Window time.Duration
 
 	times  []time.Time // samples within the window (plus the one just before it)
@@ -32,7 +34,7 @@ type Churn struct {
 const (
 	DefaultStormThreshold = 10.0
 	defaultSustain        = 3
-	defaultChurnWindow    = time.Minute
+	defaultChurnWindow    = 30 * time.Second
 	// minRateSpan: a sample closer than this to the previous measured one (a refresh asked
 	// for by hand, or after a kill) is kept for the per-minute change but does not count as a
 	// refresh for storms: a few connections over a few milliseconds are no storm.

@@ -138,11 +138,13 @@ func TestChurnPerMinute(t *testing.T) {
 		{name: "steady", every: 2 * time.Second, seq: []int{10, 10, 10}, want: 0, known: true},
 		{name: "scaled from a short history", every: 2 * time.Second, seq: []int{10, 12}, want: 60, known: true},
 		{name: "falling", every: 10 * time.Second, seq: []int{100, 90, 80}, want: -60, known: true},
-		// 41 refreshes of 2 s: the window keeps the last 60 s (and the refresh at its start).
-		{name: "only the last minute counts", every: 2 * time.Second,
-			seq: append(repeat(0, 10), repeat(30, 31)...), want: 0, known: true},
+		// 26 refreshes of 2 s: the window keeps the last 30 s (and the refresh at its start).
+		{name: "only the window counts", every: 2 * time.Second,
+			seq: append(repeat(0, 10), repeat(30, 16)...), want: 0, known: true},
+		{name: "the window's start counts", every: 2 * time.Second,
+			seq: append(repeat(0, 10), repeat(30, 15)...), want: 60, known: true},
 		{name: "vanished counts as a drop", every: 2 * time.Second, seq: []int{30, 30, -1}, want: -450, known: true},
-		{name: "forgotten after a minute without connections", every: 10 * time.Second,
+		{name: "forgotten after a window without connections", every: 10 * time.Second,
 			seq: append([]int{30}, repeat(-1, 8)...), gone: true},
 	}
 	for _, tc := range tests {
@@ -198,11 +200,11 @@ func TestChurnBounded(t *testing.T) {
 		ip := fmt.Sprintf("10.0.%d.%d", i/250, i%250)
 		c.Observe(churnT0.Add(time.Duration(i)*500*time.Millisecond), []Client{{IP: ip, Count: 1}, {IP: "steady", Count: 3}})
 	}
-	if len(c.times) > 122 {
-		t.Errorf("%d samples kept for a 60 s window at 0.5 s", len(c.times))
+	if len(c.times) > 62 {
+		t.Errorf("%d samples kept for a 30 s window at 0.5 s", len(c.times))
 	}
-	if len(c.ips) > 123 {
-		t.Errorf("%d IPs kept; only those seen in the last minute should be", len(c.ips))
+	if len(c.ips) > 63 {
+		t.Errorf("%d IPs kept; only those seen in the window should be", len(c.ips))
 	}
 	for _, h := range c.ips {
 		if len(h.counts) != len(c.times) {
