@@ -29,8 +29,10 @@ type Storm struct {
 }
 
 // DemoStorm is the storm of `currentop --demo`: the first burst about 8 s after the start,
-// then one a minute, each opening about 20 connections per second for 10 s.
-var DemoStorm = Storm{First: 8 * time.Second, Every: time.Minute, Ramp: 10 * time.Second, Hold: 20 * time.Second, Rate: 20}
+// then one a minute, each opening about 16 connections per second (12 pooled, 4 for the
+// drivers' monitoring) for 24 s — long enough for 3 refreshes of growth at the Huawei
+// source's slower pace too (a refresh every 5–6 s).
+var DemoStorm = Storm{First: 8 * time.Second, Every: time.Minute, Ramp: 24 * time.Second, Hold: 20 * time.Second, Rate: 12}
 
 // stormApp is the storm's appName.
 const stormApp = "checkout-lambda"
