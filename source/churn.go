@@ -27,6 +27,7 @@ type Churn struct {
 
 	times  []time.Time // samples within the window (plus the one just before it)
 	ips    map[string]*ipChurn
+	epoch  uint64    // counts the samples
 	evalAt time.Time // the last sample the storm rates were measured at
 }
 
@@ -42,10 +43,13 @@ const (
 )
 
 type ipChurn struct {
-	counts    []int32 // aligned with Churn.times
-	evalCount int     // the count at evalAt
-	rate      float64 // connections per second over the last measured refresh
-	above     int     // consecutive measured refreshes growing faster than the threshold
+	counts    []int32   // aligned with Churn.times
+	cur       int       // connections in the sample being taken (valid when epoch is current)
+	epoch     uint64    // the sample cur belongs to
+	lastSeen  time.Time // the last sample with a connection
+	evalCount int       // the count at evalAt
+	rate      float64   // connections per second over the last measured refresh
+	above     int       // consecutive measured refreshes growing faster than the threshold
 	storm     bool
 	since     time.Time // when the storm was detected
 	peak      float64   // the storm's fastest refresh
@@ -97,7 +101,8 @@ func (c *Churn) window() time.Duration {
 }
 
 // Observe takes the clients of one snapshot taken at at and returns the storms that started
-// or ended with it. A sample not after the previous one is ignored.
+// or ended with it. A sample not after the previous one is ignored. It costs one map lookup
+// per client and one pass over the IPs known.
 func (c *Churn) Observe(at time.Time, clients []Client) []StormChange {
 	if n := len(c.times); n > 0 && !at.After(c.times[n-1]) {
 		return nil
@@ -105,79 +110,84 @@ func (c *Churn) Observe(at time.Time, clients []Client) []StormChange {
 	if c.ips == nil {
 		c.ips = map[string]*ipChurn{}
 	}
-	now := make(map[string]int, len(clients))
-	for _, cl := range clients {
-		now[cl.IP] += cl.Count
-	}
 	first := len(c.times) == 0
 	c.times = append(c.times, at)
-	for ip, n := range now {
-		if _, ok := c.ips[ip]; !ok {
-			// It had no connection at the earlier samples (on the first sample there are none).
-			c.ips[ip] = &ipChurn{counts: make([]int32, len(c.times)-1, len(c.times)+8)}
-			if first {
-				c.ips[ip].evalCount = n
-			}
+	c.epoch++
+	for _, cl := range clients {
+		h := c.ips[cl.IP]
+		if h == nil {
+			// It had no connection at the earlier samples.
+			h = &ipChurn{counts: make([]int32, len(c.times)-1, len(c.times)+8)}
+			c.ips[cl.IP] = h
 		}
+		if h.epoch != c.epoch {
+			h.epoch, h.cur = c.epoch, 0
+		}
+		h.cur += cl.Count
 	}
-	for ip, h := range c.ips {
-		h.counts = append(h.counts, int32(now[ip]))
-	}
-	var changes []StormChange
+	measure := false
+	var dt time.Duration
 	if first {
 		c.evalAt = at
-	} else if dt := at.Sub(c.evalAt); dt >= minRateSpan {
-		changes = c.measure(at, dt, now)
+	} else if dt = at.Sub(c.evalAt); dt >= minRateSpan {
+		measure = true
 		c.evalAt = at
 	}
-	c.trim(at)
-	slices.SortFunc(changes, func(a, b StormChange) int { return cmp.Compare(a.IP, b.IP) })
-	return changes
-}
-
-// measure updates each IP's rate and storm state over the dt since the last measured sample.
-func (c *Churn) measure(at time.Time, dt time.Duration, now map[string]int) []StormChange {
-	var changes []StormChange
-	th := c.threshold()
-	for ip, h := range c.ips {
-		n := now[ip]
-		h.rate = float64(n-h.evalCount) / dt.Seconds()
-		h.evalCount = n
-		if h.rate > th {
-			h.above++
-		} else {
-			h.above = 0
-		}
-		switch {
-		case !h.storm && h.above >= c.sustain():
-			h.storm, h.since, h.peak = true, at, h.rate
-			changes = append(changes, StormChange{IP: ip, Started: true, At: at, Rate: h.rate, Count: n})
-		case h.storm && h.rate < th/2:
-			h.storm = false
-			changes = append(changes, StormChange{IP: ip, At: at, Rate: h.peak, Count: n, Lasted: at.Sub(h.since)})
-		case h.storm:
-			h.peak = max(h.peak, h.rate)
-		}
-	}
-	return changes
-}
-
-// trim drops the samples older than the window, keeping the newest of them so that the
-// per-minute change spans at least the window when the history does, and forgets IPs that
-// had no connection in it.
-func (c *Churn) trim(at time.Time) {
-	cut := at.Add(-c.window())
-	k := 0
+	// The samples older than the window go, but the newest of them stays, so that the
+	// per-minute change spans at least the window when the history does.
+	cut, k := at.Add(-c.window()), 0
 	for k+1 < len(c.times) && !c.times[k+1].After(cut) {
 		k++
 	}
 	c.times = c.times[k:]
+	var changes []StormChange
 	for ip, h := range c.ips {
-		h.counts = h.counts[k:]
-		if !h.storm && !slices.ContainsFunc(h.counts, func(n int32) bool { return n != 0 }) {
-			delete(c.ips, ip)
+		n := 0
+		if h.epoch == c.epoch {
+			n = h.cur
+		}
+		if n != 0 {
+			h.lastSeen = at
+		}
+		h.counts = append(h.counts, int32(n))[k:]
+		switch {
+		case first:
+			h.evalCount = n
+		case measure:
+			if ch, ok := c.measure(ip, h, n, at, dt); ok {
+				changes = append(changes, ch)
+			}
+		}
+		if !h.storm && h.lastSeen.Before(c.times[0]) {
+			delete(c.ips, ip) // no connection within the window
 		}
 	}
+	slices.SortFunc(changes, func(a, b StormChange) int { return cmp.Compare(a.IP, b.IP) })
+	return changes
+}
+
+// measure updates one IP's rate and storm state with its count n, dt after the last measured
+// sample; it returns the storm's start or end if this sample is one.
+func (c *Churn) measure(ip string, h *ipChurn, n int, at time.Time, dt time.Duration) (StormChange, bool) {
+	th := c.threshold()
+	h.rate = float64(n-h.evalCount) / dt.Seconds()
+	h.evalCount = n
+	if h.rate > th {
+		h.above++
+	} else {
+		h.above = 0
+	}
+	switch {
+	case !h.storm && h.above >= c.sustain():
+		h.storm, h.since, h.peak = true, at, h.rate
+		return StormChange{IP: ip, Started: true, At: at, Rate: h.rate, Count: n}, true
+	case h.storm && h.rate < th/2:
+		h.storm = false
+		return StormChange{IP: ip, At: at, Rate: h.peak, Count: n, Lasted: at.Sub(h.since)}, true
+	case h.storm:
+		h.peak = max(h.peak, h.rate)
+	}
+	return StormChange{}, false
 }
 
 // Of is ip's churn; false when ip has had no connection within the window.
@@ -213,6 +223,3 @@ func (c *Churn) Storms() []ClientChurn {
 	})
 	return out
 }
-
-// Reset forgets everything (the source changed).
-func (c *Churn) Reset() { c.times, c.ips, c.evalAt = nil, nil, time.Time{} }
