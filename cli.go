@@ -62,6 +62,9 @@ type config struct {
 	version  bool
 	// intervalSet: --interval was given (a source may otherwise pick a gentler default).
 	intervalSet bool
+	// stormThreshold: new connections per second from one client IP, over 3 refreshes,
+	// that the live view calls a connection storm.
+	stormThreshold float64
 	// pause waits between --once's two vitals samples; nil waits vitalsGap (tests inject it).
 	pause func(ctx context.Context) error
 
@@ -127,6 +130,7 @@ func newFlagSet(c *config) *flag.FlagSet {
 	fs.BoolVar(&c.idle, "idle", false, "include idle connections, sessions and cursors")
 	fs.BoolVar(&c.system, "system", false, "include internal and system operations")
 	fs.StringVar(&c.filter, "filter", "", "initial filter, e.g. 'op:query running>1s'")
+	fs.Float64Var(&c.stormThreshold, "storm-threshold", source.DefaultStormThreshold, "new connections per second from one client IP, sustained over 3 refreshes, that the live view calls a connection storm")
 	fs.BoolVar(&c.list, "list", false, "cloud sources: list the instances (and nodes) and exit")
 	fs.BoolVar(&c.version, "version", false, "print the version and exit")
 	fs.StringVar(&c.instance, "instance", "", "cloud sources: the instance ID")
@@ -206,6 +210,9 @@ func (c *config) validate() error {
 	}
 	if c.interval < 500*time.Millisecond || c.interval > 60*time.Second {
 		return usageError{fmt.Sprintf("--interval %s is out of range: use 0.5s to 60s", c.interval)}
+	}
+	if !(c.stormThreshold > 0) || math.IsInf(c.stormThreshold, 1) {
+		return usageError{fmt.Sprintf("--storm-threshold %v must be a positive number of connections per second, e.g. 10", c.stormThreshold)}
 	}
 	if c.timeout <= 0 {
 		return usageError{fmt.Sprintf("--timeout %s must be positive, e.g. 5s", c.timeout)}
@@ -384,6 +391,7 @@ func execute(ctx context.Context, c config, stdout, stderr io.Writer) error {
 func watch(ctx context.Context, c config, opts ui.Options) error {
 	q, interval := c.live(opts.Source)
 	opts.Interval, opts.Readonly, opts.Query = interval, c.readonly, q
+	opts.StormThreshold = c.stormThreshold
 	return ui.Run(ctx, opts)
 }
 

@@ -82,6 +82,20 @@ func TestParseArgs(t *testing.T) {
 		{name: "interval too short", args: []string{"--interval", "100ms"}, wantErr: "0.5s to 60s"},
 		{name: "interval too long", args: []string{"--interval", "2m"}, wantErr: "0.5s to 60s"},
 		{name: "timeout not positive", args: []string{"--timeout", "0s"}, wantErr: "must be positive"},
+		{name: "storm threshold zero", args: []string{"--storm-threshold", "0"}, wantErr: "--storm-threshold 0 must be a positive number"},
+		{name: "storm threshold negative", args: []string{"--storm-threshold", "-3"}, wantErr: "must be a positive number of connections per second"},
+		{name: "storm threshold NaN", args: []string{"--storm-threshold", "NaN"}, wantErr: "must be a positive number"},
+		{name: "storm threshold not a number", args: []string{"--storm-threshold", "many"}, wantErr: "-storm-threshold"},
+		{name: "storm threshold", args: []string{"--storm-threshold", "2.5"}, check: func(t *testing.T, c config) {
+			if c.stormThreshold != 2.5 {
+				t.Errorf("stormThreshold %v, want 2.5", c.stormThreshold)
+			}
+		}},
+		{name: "storm threshold default", args: nil, check: func(t *testing.T, c config) {
+			if c.stormThreshold != source.DefaultStormThreshold {
+				t.Errorf("stormThreshold %v, want %v", c.stormThreshold, source.DefaultStormThreshold)
+			}
+		}},
 		{name: "URI with a cloud source", args: []string{"--source", "huawei", "mongodb://a/"}, wantErr: "goes with --source mongodb"},
 		{name: "URI with the demo", args: []string{"--demo", "mongodb://a/"}, wantErr: "drop the URI"},
 		{name: "list on mongodb", args: []string{"--list"}, wantErr: "--list lists cloud instances"},

@@ -217,6 +217,7 @@ type cliRow struct {
 	c                    *source.Client
 	apps, users, drivers string
 	ipKey                string // for natural IP order
+	churn                churnOf
 }
 
 func newCliRow(c *source.Client) cliRow {
@@ -281,7 +282,7 @@ func clientColumns() []column[cliRow] {
 	for _, c := range []*column[cliRow]{&apps, &users, &drivers} {
 		c.hideEmpty, c.same = true, true
 	}
-	return []column[cliRow]{ip, conns, active, internal, apps, users, drivers}
+	return []column[cliRow]{ip, conns, churnColumn(), active, internal, apps, users, drivers}
 }
 func b2i(b bool) int64 {
 	if b {

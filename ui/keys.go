@@ -135,6 +135,7 @@ type mainKeys struct {
 	Mark, Kill, Copy                  key.Binding
 	Help, Quit                        key.Binding
 	Members                           key.Binding // enabled while the source reports members
+	Events                            key.Binding
 
 	// The state the footer depends on, kept current by sync.
 	focus    focusPane
@@ -168,6 +169,7 @@ func newMainKeys(readonly bool) mainKeys {
 		Help:      newBinding("?", "help", "?", "f1"),
 		Quit:      newBinding("q", "quit", "q", "ctrl+c"),
 		Members:   newBinding("m", "members", "m"),
+		Events:    newBinding("e", "events", "e"),
 		readonly:  readonly,
 		focus:     focusSessions,
 	}
@@ -227,7 +229,7 @@ func (k mainKeys) ShortHelp() []key.Binding {
 	if k.focus == focusClients {
 		bs = append(bs, k.System)
 	}
-	return append(bs, k.Zoom, k.Help, k.Quit)
+	return append(bs, k.Zoom, k.Events, k.Help, k.Quit)
 }
 
 func (k mainKeys) FullHelp() [][]key.Binding { return fullHelp(k.groups()) }
@@ -248,6 +250,7 @@ func (k mainKeys) groups() []helpGroup {
 			spelled(k.Enter, "details / sessions of client"), spelled(k.Idle, "show idle connections"),
 			spelled(k.System, "show internal/system ops"), spelled(k.Copy, "copy command"),
 			spelled(k.Members, "members: all, primaries, each member alone"),
+			spelled(k.Events, "event log: outages, storms…"),
 		}},
 		{"Refresh", []key.Binding{
 			spelled(k.Pause, "pause"), spelled(k.Refresh, "refresh now"),

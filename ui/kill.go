@@ -185,6 +185,7 @@ func killReport(results []source.KillResult) (status string, bad, refused bool) 
 // onKillDone reports the outcome in the status line and refreshes so the result is visible.
 func (m *Model) onKillDone(msg killDoneMsg) tea.Cmd {
 	m.confirm.killing = false
+	m.logKills(msg.results)
 	status, bad, refused := killReport(msg.results)
 	if refused {
 		// The ID now names another operation: following it would offer that one next.

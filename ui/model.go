@@ -37,6 +37,9 @@ type Options struct {
 	Connect func(ctx context.Context) (source.Source, error)
 	// Target is what is monitored, secrets masked, shown until the first snapshot names it.
 	Target string
+	// StormThreshold is the rate of new connections per second from one client IP that,
+	// sustained over 3 refreshes, is a connection storm (default source.DefaultStormThreshold).
+	StormThreshold float64
 }
 
 const (
@@ -64,6 +67,7 @@ const (
 	overlayHelp
 	overlayDetail
 	overlayConfirm
+	overlayEvents
 )
 
 // Messages.
@@ -126,6 +130,8 @@ type Model struct {
 	help    helpScreen
 	confirm killDialog
 	status  statusLine
+	churn   source.Churn // every good snapshot's clients: churn per IP and storms
+	events  eventLog
 }
 
 // New returns the model for opts; defaults fill what opts leave out.
@@ -145,10 +151,13 @@ func New(opts Options) *Model {
 		detail:    newDetailView(opts.Readonly),
 		help:      newHelpScreen(),
 		confirm:   newKillDialog(),
+		churn:     source.Churn{Threshold: opts.StormThreshold},
+		events:    newEventLog(),
 	}
 	if m.now == nil {
 		m.now = time.Now
 	}
+	m.panes.churn = &m.churn
 	src := opts.Source
 	if opts.Connect != nil {
 		src = nil // Connect opens it
@@ -256,7 +265,7 @@ func (m *Model) canKill() bool { return !m.readonly && m.killer != nil }
 
 // buildHelp lays the help screen out for the width, from every state's keymap.
 func (m *Model) buildHelp() {
-	states := []groupedHelp{m.filter.keys, m.detail.keys}
+	states := []groupedHelp{m.filter.keys, m.detail.keys, m.events.keys}
 	if !m.readonly {
 		states = append(states, m.confirm.keys)
 	}
@@ -266,6 +275,7 @@ func (m *Model) buildHelp() {
 // onSnapshot shows a new snapshot (unless paused) and keeps the loop going.
 func (m *Model) onSnapshot(msg snapshotMsg) tea.Cmd {
 	res, cmd := m.loop.onSnapshot(msg, m.query)
+	m.onAnswer(res, m.now())
 	switch res {
 	case answerFailed:
 		m.fixScroll() // the header has grown an error line
@@ -326,6 +336,7 @@ func (m *Model) fixScroll() {
 	m.panes.sess.scrollTo(l.sessH - 2)
 	m.detail.text.setSize(m.width, l.bodyH-1)
 	m.help.text.setSize(m.width, l.bodyH-1)
+	m.events.text.setSize(m.width, l.bodyH-1)
 }
 
 // setInterval changes the refresh interval; a waiting tick is re-armed with it.

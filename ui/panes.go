@@ -44,6 +44,8 @@ type panes struct {
 	// client's sessions per member (" · by member: a 3, b 1"), when there are members.
 	staleRows int
 	perMember string
+	// churn gives the clients' change per minute and storms (nil: none).
+	churn *source.Churn
 	// folded: the rows' haystacks for free-text matching are built (once per snapshot, when
 	// a filter first needs them: with no filter a snapshot costs nothing more).
 	folded bool
@@ -77,6 +79,7 @@ func (p *panes) show(snap *source.Snapshot, at time.Time, q source.Query) {
 		cd[i] = newCliRow(&snap.Clients[i])
 	}
 	p.showHosts(snap)
+	setChurn(cd, p.churn)
 	p.sess.setData(sd)
 	p.cli.setData(cd)
 	p.folded = false
@@ -336,6 +339,9 @@ func (p *panes) clientDecor(st *styles) rowDecor[cliRow] {
 		cell: func(r *cliRow, key string) (lipgloss.Style, bool) {
 			if key == "active" && r.c.Active > 0 {
 				return st.value, true
+			}
+			if r.churn.storm && (key == "ip" || key == "churn" || key == "conns") {
+				return st.warn, true // a connection storm from this client
 			}
 			return lipgloss.Style{}, false
 		},

@@ -30,6 +30,9 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 		return nil
 	case m.overlay == overlayDetail:
 		return m.onDetailKey(msg)
+	case m.overlay == overlayEvents:
+		m.onEventsKey(msg)
+		return nil
 	}
 	return m.onMainKey(msg)
 }
@@ -84,6 +87,8 @@ func (m *Model) onMainKey(msg tea.KeyPressMsg) tea.Cmd {
 		m.panes.switchFocus()
 	case key.Matches(msg, k.Zoom):
 		m.panes.maximised = !m.panes.maximised
+	case key.Matches(msg, k.Events):
+		m.openEvents()
 	case key.Matches(msg, k.Sort):
 		dir := -1
 		if key.Matches(msg, k.SortNext) {
@@ -394,6 +399,9 @@ func (m *Model) onWheel(msg tea.MouseWheelMsg) {
 		return
 	case overlayHelp:
 		m.help.text.wheel(msg)
+		return
+	case overlayEvents:
+		m.events.text.wheel(msg)
 		return
 	case overlayConfirm:
 		return

@@ -74,6 +74,8 @@ func (m *Model) render(now time.Time) string {
 		b.WriteString(m.st.paneFocused.Render(fit(" KEYS", m.width, false)))
 		b.WriteByte('\n')
 		m.help.text.view(&b, l.bodyH-1)
+	case overlayEvents:
+		m.viewEvents(&b, l.bodyH)
 	case overlayConfirm:
 		dialog := m.confirm.view(m.width, l.bodyH, &m.st, m.keyHelp, now)
 		b.WriteString(lipgloss.Place(m.width, l.bodyH, lipgloss.Center, lipgloss.Center, dialog))

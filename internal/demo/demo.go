@@ -75,7 +75,10 @@ func Start(ctx context.Context, c Config) (d *Demo, err error) {
 			d.Close()
 		}
 	}()
-	if d.work, err = workload.Start(ctx, workload.Options{URI: srv.URI(), Seed: 1, Users: appUsers}); err != nil {
+	// A burst of connections from one client address every minute: the live view calls it
+	// a storm.
+	storm := workload.DemoStorm
+	if d.work, err = workload.Start(ctx, workload.Options{URI: srv.URI(), Seed: 1, Users: appUsers, Storm: &storm}); err != nil {
 		return nil, fmt.Errorf("start the workload: %w", err)
 	}
 	uri, err := withUser(srv.URI(), monitorUser, MonitorPassword)

@@ -39,6 +39,8 @@ type Options struct {
 	// round-robin (several users in $currentOp). Empty: every application uses the URI's
 	// own credentials, if any.
 	Users []User
+	// Storm, when set, adds bursts of connections from one client address (see Storm).
+	Storm *Storm
 }
 
 // Workload is a running mix of applications. Stop ends it.
@@ -196,6 +198,13 @@ func Start(ctx context.Context, opts Options) (*Workload, error) {
 				}()
 			}
 		}
+	}
+	if opts.Storm != nil {
+		w.wg.Add(1)
+		go func() {
+			defer w.wg.Done()
+			runStorm(runCtx, *opts.Storm, opts.URI, stormCredential(opts.Users))
+		}()
 	}
 	return w, nil
 }
