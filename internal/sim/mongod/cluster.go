@@ -2,6 +2,7 @@ package mongod
 
 import (
 	"fmt"
+	"hash/fnv"
 	"net"
 	"slices"
 	"strconv"
@@ -13,7 +14,7 @@ import (
 
 // A sharded cluster: one mongos (a real listener) in front of shard replica sets (each
 // member a real listener too). The mongos routes collection commands to the shard that owns
-// the namespace (a hash of it, see shardOf), over in-process mongos→shard pool connections
+// the namespace (its database's primary shard, see ShardFor), over in-process mongos→shard pool connections
 // (net.Pipe, speaking the wire protocol) that the shard member lists as its own connections:
 // a routed operation shows in that member's $currentOp with the mongos as client, the
 // application's metadata plus clientMetadata.mongos, and runBy __system — as on a real shard.
@@ -107,6 +108,17 @@ func (cl *Cluster) Mongos() *Server { return cl.mongos }
 
 // Shards are the shard replica sets, shard01 first.
 func (cl *Cluster) Shards() []*ReplicaSet { return slices.Clone(cl.shards) }
+
+// ShardFor is the shard that holds namespace ns ("db.collection"): every collection is
+// unsharded and lives on its database's primary shard, chosen by a hash of the database name.
+func (cl *Cluster) ShardFor(ns string) *ReplicaSet { return cl.shards[cl.shardIndex(ns)] }
+
+func (cl *Cluster) shardIndex(ns string) int {
+	db, _, _ := strings.Cut(ns, ".")
+	h := fnv.New32a()
+	h.Write([]byte(db))
+	return int(h.Sum32() % uint32(len(cl.shards)))
+}
 
 // Close stops the mongos, then every shard.
 func (cl *Cluster) Close() {
@@ -238,7 +250,7 @@ func (cl *Cluster) target(req *request) (*Server, bool, error) {
 	if !o.routed() || o.isCurrentOpAggregate() {
 		return nil, false, nil
 	}
-	k := cl.mongos.shardOf(o.ns)
+	k := cl.shardIndex(o.ns)
 	if _, inTxn := req.body.Lookup("txnNumber").AsInt64OK(); inTxn && o.lsid != nil && len(cl.txns) < maxCursorRoutes {
 		cl.txns[lsidKey(o.lsid)] = k
 	}

@@ -24,8 +24,8 @@ func startCluster(t testing.TB, opts ClusterOptions) *Cluster {
 
 // owner is the shard replica set that owns ns.
 func (cl *Cluster) owner(ns string) (string, *ReplicaSet) {
-	k := cl.mongos.shardOf(ns)
-	return cl.names[k], cl.shards[k]
+	k := cl.shardIndex(ns)
+	return cl.names[k], cl.ShardFor(ns)
 }
 
 func TestClusterListShardsAndHello(t *testing.T) {

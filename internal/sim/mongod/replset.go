@@ -51,7 +51,7 @@ type ReplicaSet struct {
 }
 
 // opIDSpacing separates the opid ranges of members so that opids differ across members.
-const opIDSpacing = 10_000_000
+const opIDSpacing = 1_000_000
 
 // StartReplicaSet starts every member and returns once all listen.
 func StartReplicaSet(opts ReplicaSetOptions) (*ReplicaSet, error) {
