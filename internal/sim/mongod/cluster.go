@@ -150,6 +150,26 @@ func (cl *Cluster) listShards() bson.D {
 	return bson.D{{Key: "shards", Value: shards}, {Key: "ok", Value: 1.0}}
 }
 
+// cmdGetShardMap answers on a cluster's mongos: each shard's connection string (config
+// servers are not modelled).
+func cmdGetShardMap(c *conn, _ *request) (any, error) {
+	cl := c.s.cluster
+	if cl == nil {
+		return nil, errorf(codeCommandNotFound, "no such command: 'getShardMap'")
+	}
+	shardMap, hosts, conns := bson.D{}, bson.D{}, bson.D{}
+	for k, rs := range cl.shards {
+		seeds := rs.seeds()
+		cs := cl.names[k] + "/" + strings.Join(seeds, ",")
+		shardMap = append(shardMap, bson.E{Key: cl.names[k], Value: cs})
+		for _, h := range seeds {
+			hosts = append(hosts, bson.E{Key: h, Value: cl.names[k]})
+		}
+		conns = append(conns, bson.E{Key: cs, Value: cl.names[k]})
+	}
+	return bson.D{{Key: "map", Value: shardMap}, {Key: "hosts", Value: hosts}, {Key: "connStrings", Value: conns}, {Key: "ok", Value: 1.0}}, nil
+}
+
 // currentOpDocs is the mongos fan-out: each shard's primary (or every data-bearing member
 // with targetAllNodes) lists its operations, rewritten as mongos shows them. A shard without
 // a primary is left out.

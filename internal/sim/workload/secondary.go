@@ -12,8 +12,8 @@ import (
 
 // StartSecondaryReads runs the analytics side of a replica set or sharded cluster: an
 // application whose reports read from secondaries (readPreference secondary or
-// secondaryPreferred), so that secondaries have operations of their own. Against a single
-// server it is refused by the server selection (no secondary); use Start there.
+// secondaryPreferred), so that secondaries have operations of their own. On a direct
+// connection to one server the reads simply run there.
 func StartSecondaryReads(ctx context.Context, opts Options) (*Workload, error) {
 	return start(ctx, opts, secondaryApps())
 }
