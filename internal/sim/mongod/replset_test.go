@@ -312,3 +312,20 @@ func TestMembersHaveOwnCounters(t *testing.T) {
 		t.Errorf("repl sections: %s / %s", a.Lookup("repl"), b.Lookup("repl"))
 	}
 }
+
+// A set member's awaitable hello waits like a standalone's: the counter it hands out is the
+// one the driver sends back, so it parks instead of answering at once.
+func TestReplicaSetHelloDoesNotBusyLoop(t *testing.T) {
+	rs := startSet(t, ReplicaSetOptions{Members: 3})
+	cl := connect(t, rs.URI(), nil) // heartbeat 500 ms
+	if err := cl.Ping(ctxT(t), nil); err != nil {
+		t.Fatal(err)
+	}
+	s := rs.Members()[1]
+	const want = 8 // see TestAwaitableHelloDoesNotBusyLoop
+	start, began := s.hellos.Load(), time.Now()
+	waitFor(t, "hello replies", func() bool { return s.hellos.Load()-start >= want })
+	if el := time.Since(began); el < 500*time.Millisecond {
+		t.Fatalf("%d hello replies in %v with a 500 ms heartbeat: the awaitable hello does not wait", s.hellos.Load()-start, el)
+	}
+}
