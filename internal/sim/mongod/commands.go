@@ -36,6 +36,7 @@ func init() {
 		"hostInfo":          {fn: cmdHostInfo, action: actServerStatus},
 		"replSetGetStatus":  {fn: cmdReplSetGetStatus, action: actServerStatus},
 		"listShards":        {fn: cmdListShards, action: actServerStatus},
+		"getShardMap":       {fn: cmdGetShardMap, action: actServerStatus},
 		"aggregate":         {fn: cmdAggregate},
 		"currentOp":         {fn: cmdCurrentOpCommand},
 		"getMore":           {fn: cmdGetMore},
@@ -96,6 +97,14 @@ func (c *conn) dispatch(req *request) (any, error) {
 	defer c.countLatency(req.name, time.Now())
 	if h.action != "" && !c.can(h.action) {
 		return nil, c.errNotAuthorized(req)
+	}
+	if err := c.memberAllows(req); err != nil {
+		return nil, err
+	}
+	if s.cluster != nil {
+		if reply, routed, err := s.cluster.route(c, req); routed {
+			return reply, err
+		}
 	}
 	if err := c.holdOp(o); err != nil {
 		return nil, err
@@ -351,7 +360,9 @@ func cmdServerStatus(c *conn, _ *request) (any, error) {
 	if !s.opts.Mongos {
 		doc = append(doc, s.storage(st)...)
 	}
-	if s.opts.ReplicaSet != "" {
+	if s.rs != nil {
+		doc = append(doc, bson.E{Key: "repl", Value: s.rs.replSection(s)})
+	} else if s.opts.ReplicaSet != "" {
 		doc = append(doc, bson.E{Key: "repl", Value: bson.D{
 			{Key: "hosts", Value: bson.A{s.hostPort}},
 			{Key: "setName", Value: s.opts.ReplicaSet},
@@ -392,6 +403,9 @@ func cmdReplSetGetStatus(c *conn, _ *request) (any, error) {
 		}
 		return nil, errorf(codeNoReplication, "not running with --replSet")
 	}
+	if s.rs != nil {
+		return s.rs.status(s), nil
+	}
 	now := time.Now()
 	ts := bson.Timestamp{T: uint32(now.Unix()), I: 1}
 	optime := bson.D{{Key: "ts", Value: ts}, {Key: "t", Value: int64(1)}}
@@ -420,6 +434,9 @@ func cmdListShards(c *conn, _ *request) (any, error) {
 	s := c.s
 	if !s.opts.Mongos {
 		return nil, errorf(codeCommandNotFound, "no such command: 'listShards'")
+	}
+	if s.cluster != nil {
+		return s.cluster.listShards(), nil
 	}
 	shards := bson.A{}
 	for i, name := range s.opts.Shards {
@@ -571,7 +588,7 @@ func (c *conn) mayKill(opid int32) bool {
 	defer s.mu.Unlock()
 	for _, cc := range s.conns {
 		if cc.op != nil && cc.op.opid == opid {
-			return coauthorized(mine, cc.users)
+			return coauthorized(mine, cc.effectiveUsersLocked())
 		}
 	}
 	return false

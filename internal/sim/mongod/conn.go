@@ -30,14 +30,26 @@ type conn struct {
 	op       *op
 	awaiting bool // parked in an awaitable hello
 	exhaust  bool // streaming hello replies with moreToCome
+	// imp is the client a mongos runs the current request for, on a mongos→shard pool
+	// connection (see cluster.go); nil otherwise
+	imp *impersonation
 }
 
-func newConn(s *Server, id int32, nc net.Conn) *conn {
+// effectiveUsersLocked are the users an operation runs for: the routed client's on a pool
+// connection that carries a request, else the connection's own.
+func (c *conn) effectiveUsersLocked() []*userCred {
+	if c.imp != nil {
+		return c.imp.users
+	}
+	return c.users
+}
+
+func newConn(s *Server, id int32, nc net.Conn, remote string) *conn {
 	return &conn{
 		s:       s,
 		id:      id,
 		nc:      nc,
-		remote:  nc.RemoteAddr().String(),
+		remote:  remote,
 		created: time.Now(),
 		in:      make(chan *message, 8),
 		gone:    make(chan struct{}),
@@ -131,6 +143,9 @@ type request struct {
 	reqID    int32
 	noReply  bool // moreToCome: unacknowledged
 	lastSent int32
+	// secondaryOk: the client accepts a secondary's answer (OP_QUERY flag bit 2, or an
+	// OP_MSG $readPreference other than primary)
+	secondaryOk bool
 }
 
 // handle runs one message; false closes the connection.
@@ -143,10 +158,13 @@ func (c *conn) handle(m *message) bool {
 	case opQuery:
 		req.legacy = true
 		req.db, _, _ = strings.Cut(m.fullName, ".")
+		req.secondaryOk = m.flags&flagQuerySecondaryOk != 0
 	case opMsg:
 		req.exhaust = m.flags&flagExhaustAllowed != 0
 		req.noReply = m.flags&flagMoreToCome != 0
 		req.db, _ = m.body.Lookup("$db").StringValueOK()
+		mode, _ := m.body.Lookup("$readPreference", "mode").StringValueOK()
+		req.secondaryOk = mode != "" && mode != "primary"
 	}
 	first, err := m.body.IndexErr(0)
 	if err == nil {
