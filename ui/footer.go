@@ -32,6 +32,8 @@ func (m *Model) stateKeys() help.KeyMap {
 		return m.help.keys
 	case m.overlay == overlayDetail:
 		return m.detail.keys
+	case m.overlay == overlayVitals:
+		return m.vview.keys
 	}
 	return m.keys
 }

@@ -17,7 +17,7 @@ import (
 const slowAnswer = 3 * time.Second
 
 func (m *Model) headerHeight() int {
-	return 2 + len(m.failureLines(m.now()))
+	return 2 + m.vitalsLines() + len(m.failureLines(m.now()))
 }
 
 // failureLines are the error lines while failing: the error wrapped over at most two lines,
@@ -45,6 +45,10 @@ func (m *Model) viewHeader(b *strings.Builder, now time.Time) {
 	b.WriteByte('\n')
 	b.WriteString(m.headerCounters(now))
 	b.WriteByte('\n')
+	if m.vitalsLines() > 0 {
+		b.WriteString(m.vitalsLine())
+		b.WriteByte('\n')
+	}
 	for _, l := range m.failureLines(now) {
 		b.WriteString(m.st.errText.Render(fit(l, m.width, false)))
 		b.WriteByte('\n')

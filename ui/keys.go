@@ -134,6 +134,7 @@ type mainKeys struct {
 	Pause, Refresh, Faster, Slower    key.Binding
 	Mark, Kill, Copy                  key.Binding
 	Help, Quit                        key.Binding
+	Vitals                            key.Binding
 
 	// The state the footer depends on, kept current by sync.
 	focus    focusPane
@@ -166,6 +167,7 @@ func newMainKeys(readonly bool) mainKeys {
 		Copy:      newBinding("y", "copy command", "y"),
 		Help:      newBinding("?", "help", "?", "f1"),
 		Quit:      newBinding("q", "quit", "q", "ctrl+c"),
+		Vitals:    newBinding("v", "vitals", "v"),
 		readonly:  readonly,
 		focus:     focusSessions,
 	}
@@ -225,7 +227,7 @@ func (k mainKeys) ShortHelp() []key.Binding {
 	if k.focus == focusClients {
 		bs = append(bs, k.System)
 	}
-	return append(bs, k.Zoom, k.Help, k.Quit)
+	return append(bs, k.Zoom, k.Vitals, k.Help, k.Quit)
 }
 
 func (k mainKeys) FullHelp() [][]key.Binding { return fullHelp(k.groups()) }
@@ -245,6 +247,7 @@ func (k mainKeys) groups() []helpGroup {
 		{"Show", []key.Binding{
 			spelled(k.Enter, "details / sessions of client"), spelled(k.Idle, "show idle connections"),
 			spelled(k.System, "show internal/system ops"), spelled(k.Copy, "copy command"),
+			spelled(k.Vitals, "vitals over 10 minutes"),
 		}},
 		{"Refresh", []key.Binding{
 			spelled(k.Pause, "pause"), spelled(k.Refresh, "refresh now"),

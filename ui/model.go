@@ -37,6 +37,8 @@ type Options struct {
 	Connect func(ctx context.Context) (source.Source, error)
 	// Target is what is monitored, secrets masked, shown until the first snapshot names it.
 	Target string
+	// ASCII draws sparklines with plain characters (Run sets it when the locale is not UTF-8).
+	ASCII bool
 }
 
 const (
@@ -64,6 +66,7 @@ const (
 	overlayHelp
 	overlayDetail
 	overlayConfirm
+	overlayVitals
 )
 
 // Messages.
@@ -125,6 +128,9 @@ type Model struct {
 	help    helpScreen
 	confirm killDialog
 	status  statusLine
+	vitals  vitals     // history of the server's figures and the header's vitals line
+	vview   vitalsView // the v overlay
+	ascii   bool       // sparklines in plain characters
 }
 
 // New returns the model for opts; defaults fill what opts leave out.
@@ -144,6 +150,8 @@ func New(opts Options) *Model {
 		detail:    newDetailView(opts.Readonly),
 		help:      newHelpScreen(),
 		confirm:   newKillDialog(),
+		vview:     newVitalsView(),
+		ascii:     opts.ASCII,
 	}
 	if m.now == nil {
 		m.now = time.Now
@@ -153,6 +161,7 @@ func New(opts Options) *Model {
 		src = nil // Connect opens it
 	}
 	m.loop = newRefresher(src, opts.Interval, m.now, m.quit)
+	m.vitals = newVitals(m.loop.interval)
 	m.useSource(src)
 	if f := opts.Query.Filter; f.Text != "" && len(f.Terms) == 0 {
 		pf, err := parseFilter(f.Text)
@@ -254,7 +263,7 @@ func (m *Model) canKill() bool { return !m.readonly && m.killer != nil }
 
 // buildHelp lays the help screen out for the width, from every state's keymap.
 func (m *Model) buildHelp() {
-	states := []groupedHelp{m.filter.keys, m.detail.keys}
+	states := []groupedHelp{m.filter.keys, m.detail.keys, m.vview.keys}
 	if !m.readonly {
 		states = append(states, m.confirm.keys)
 	}
@@ -271,9 +280,11 @@ func (m *Model) onSnapshot(msg snapshotMsg) tea.Cmd {
 		if res == answerRecovered {
 			m.setStatus("recovered after "+ageString(m.loop.recoveredAfter.Round(time.Second)), false)
 		}
+		m.vitals.record(m.loop.latest, m.loop.latestAt) // paused or not: the history keeps going
 		if !m.panes.paused {
 			m.show(m.loop.latest, m.loop.latestAt)
 		}
+		m.refreshVitalsView()
 		if res == answerCapped {
 			return m.queryChanged()
 		}
@@ -323,6 +334,8 @@ func (m *Model) fixScroll() {
 	m.panes.sess.scrollTo(l.sessH - 2)
 	m.detail.text.setSize(m.width, l.bodyH-1)
 	m.help.text.setSize(m.width, l.bodyH-1)
+	m.vview.text.setSize(m.width, l.bodyH-1)
+	m.refreshVitalsView()
 }
 
 // setInterval changes the refresh interval; a waiting tick is re-armed with it.

@@ -30,6 +30,8 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 		return nil
 	case m.overlay == overlayDetail:
 		return m.onDetailKey(msg)
+	case m.overlay == overlayVitals:
+		return m.onVitalsKey(msg)
 	}
 	return m.onMainKey(msg)
 }
@@ -80,6 +82,8 @@ func (m *Model) onMainKey(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.Help):
 		m.overlay = overlayHelp
 		m.help.text.top()
+	case key.Matches(msg, k.Vitals):
+		m.openVitals()
 	case key.Matches(msg, k.Focus, k.FocusBack):
 		m.panes.switchFocus()
 	case key.Matches(msg, k.Zoom):
@@ -127,6 +131,7 @@ func (m *Model) onActionKey(msg tea.KeyPressMsg) tea.Cmd {
 		return m.queryChanged()
 	case key.Matches(msg, k.Pause):
 		m.panes.paused = !m.panes.paused
+		m.vitals.pause(m.panes.paused)
 		if l := m.loop.latest; !m.panes.paused && l != nil && l != m.panes.shown {
 			m.show(l, m.loop.latestAt)
 		}
@@ -392,6 +397,9 @@ func (m *Model) onWheel(msg tea.MouseWheelMsg) {
 		return
 	case overlayHelp:
 		m.help.text.wheel(msg)
+		return
+	case overlayVitals:
+		m.vview.text.wheel(msg)
 		return
 	case overlayConfirm:
 		return
