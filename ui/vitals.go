@@ -58,34 +58,37 @@ const (
 )
 
 // figure is one recorded figure: its short name for the header and its name in the view.
+// A relative figure's sparkline spans its least to its greatest value (connections move by
+// a few percent around a large level); the others' start at 0, so that 0 looks like 0.
 type figure struct {
 	short, name string
 	unit        unit
+	relative    bool
 }
 
 var figures = [nFigs]figure{
-	figOps:          {"ops/s", "ops/s, all types", unitRate},
-	figActive:       {"active", "active operations", unitCount},
-	figConns:        {"conns", "connections", unitCount},
-	figQueue:        {"queue", "queued readers+writers", unitCount},
-	figInsert:       {"insert/s", "  insert/s", unitRate},
-	figQuery:        {"query/s", "  query/s", unitRate},
-	figUpdate:       {"update/s", "  update/s", unitRate},
-	figDelete:       {"delete/s", "  delete/s", unitRate},
-	figGetmore:      {"getmore/s", "  getmore/s", unitRate},
-	figCommand:      {"command/s", "  command/s", unitRate},
-	figLatReads:     {"reads", "latency reads", unitMicros},
-	figLatWrites:    {"writes", "latency writes", unitMicros},
-	figLatCommands:  {"commands", "latency commands", unitMicros},
-	figNetIn:        {"net in", "network in", unitBytes},
-	figNetOut:       {"net out", "network out", unitBytes},
-	figRequests:     {"req/s", "requests/s", unitRate},
-	figConnsCreated: {"new conns/s", "connections created/s", unitRate},
-	figCacheUsed:    {"cache", "cache used", unitPercent},
-	figCacheDirty:   {"dirty", "cache dirty", unitPercent},
-	figTicketsRead:  {"read tickets", "read tickets in use", unitCount},
-	figTicketsWrite: {"write tickets", "write tickets in use", unitCount},
-	figLag:          {"lag", "replication lag", unitSeconds},
+	figOps:          {"ops/s", "ops/s, all types", unitRate, false},
+	figActive:       {"active", "active operations", unitCount, false},
+	figConns:        {"conns", "connections", unitCount, true},
+	figQueue:        {"queue", "queued readers+writers", unitCount, false},
+	figInsert:       {"insert/s", "  insert/s", unitRate, false},
+	figQuery:        {"query/s", "  query/s", unitRate, false},
+	figUpdate:       {"update/s", "  update/s", unitRate, false},
+	figDelete:       {"delete/s", "  delete/s", unitRate, false},
+	figGetmore:      {"getmore/s", "  getmore/s", unitRate, false},
+	figCommand:      {"command/s", "  command/s", unitRate, false},
+	figLatReads:     {"reads", "latency reads", unitMicros, false},
+	figLatWrites:    {"writes", "latency writes", unitMicros, false},
+	figLatCommands:  {"commands", "latency commands", unitMicros, false},
+	figNetIn:        {"net in", "network in", unitBytes, false},
+	figNetOut:       {"net out", "network out", unitBytes, false},
+	figRequests:     {"req/s", "requests/s", unitRate, false},
+	figConnsCreated: {"new conns/s", "connections created/s", unitRate, false},
+	figCacheUsed:    {"cache", "cache used", unitPercent, true},
+	figCacheDirty:   {"dirty", "cache dirty", unitPercent, false},
+	figTicketsRead:  {"read tickets", "read tickets in use", unitCount, false},
+	figTicketsWrite: {"write tickets", "write tickets in use", unitCount, false},
+	figLag:          {"lag", "replication lag", unitSeconds, false},
 }
 
 // vitals is the vitals part of the UI: the previous sample (rates are deltas against it),

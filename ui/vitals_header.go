@@ -37,12 +37,13 @@ func asciiTerminal(getenv func(string) string) bool {
 	return false
 }
 
-// sparkline draws vs in width cells, newest at the right, each scaled between 0 (or the
-// least value, if negative) and the greatest; absent values are blanks, and when there are
-// fewer values than cells the line is padded on the left, so it grows as history does. More
-// values than cells are folded, each cell showing the greatest of its share: a spike stays
-// visible however long the window.
-func sparkline(vs []float64, width int, ascii bool) string {
+// sparkline draws vs in at most width cells, newest at the right, each scaled between 0 (or
+// the least value when relative, or when it is negative) and the greatest; a flat relative
+// line sits in the middle. Absent values are blanks. With fewer values than cells the line is
+// as long as the values (it grows as history does), or padded on the left to width when pad
+// is set. More values than cells are folded, each cell showing the greatest of its share: a
+// spike stays visible however long the window.
+func sparkline(vs []float64, width int, ascii, relative, pad bool) string {
 	if width <= 0 {
 		return ""
 	}
@@ -52,6 +53,9 @@ func sparkline(vs []float64, width int, ascii bool) string {
 	}
 	cells := foldMax(vs, width)
 	lo, hi := 0.0, math.Inf(-1)
+	if relative {
+		lo = math.Inf(1)
+	}
 	for _, v := range cells {
 		if !math.IsNaN(v) {
 			lo, hi = min(lo, v), max(hi, v)
@@ -59,14 +63,18 @@ func sparkline(vs []float64, width int, ascii bool) string {
 	}
 	var b strings.Builder
 	b.Grow(width * 3)
-	for range width - len(cells) {
-		b.WriteByte(' ')
+	if pad {
+		for range width - len(cells) {
+			b.WriteByte(' ')
+		}
 	}
 	top := len(glyphs) - 1
 	for _, v := range cells {
 		switch {
 		case math.IsNaN(v):
 			b.WriteByte(' ')
+		case hi <= lo && relative:
+			b.WriteRune(glyphs[top/2])
 		case hi <= lo:
 			b.WriteRune(glyphs[0])
 		default:
@@ -216,7 +224,11 @@ func (m *Model) vitalsLine() string {
 		b.WriteString(s.text)
 		if s.spark && sw > 0 {
 			b.WriteByte(' ')
-			b.WriteString(st.spark.Render(sparkline(v.series(buf[:0], s.f, sw), sw, m.ascii)))
+			vs := v.series(buf[:0], s.f, sw)
+			for len(vs) > 0 && math.IsNaN(vs[0]) { // before the first rate: nothing to draw yet
+				vs = vs[1:]
+			}
+			b.WriteString(st.spark.Render(sparkline(vs, sw, m.ascii, figures[s.f].relative, false)))
 		}
 	}
 	return fitStyled(b.String(), m.width)

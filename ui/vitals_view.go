@@ -85,15 +85,15 @@ func (m *Model) vitalsViewLines() []string {
 		line := "  " + fit(fig.name, vvName, false) + m.st.value.Render(fit(cur, vvValue, true)) +
 			fit(lo, vvValue, true) + fit(hi, vvValue, true)
 		if sw > 0 {
-			line += "  " + m.st.spark.Render(sparkline(vs, sw, m.ascii))
+			line += "  " + m.st.spark.Render(sparkline(vs, sw, m.ascii, fig.relative, true))
 		}
 		lines = append(lines, line)
 	}
 	return append(lines, "",
 		"  — : the source does not report this figure (or not yet). Rates are per second between",
-		"  two refreshes; after a server restart they start again. Sparklines scale from 0 to the",
-		"  greatest value shown; a cell holds the greatest of its samples. History is kept in",
-		"  memory for the last "+strconv.Itoa(int(historyWindow/time.Minute))+" minutes, paused or not.")
+		"  two refreshes; after a server restart they start again. Sparklines scale from 0 (connections",
+		"  and cache used: from the least) to the greatest value shown; a cell holds the greatest of",
+		"  its samples. History is kept in memory for the last "+strconv.Itoa(int(historyWindow/time.Minute))+" minutes, paused or not.")
 }
 
 // refreshVitalsView rebuilds the open vitals view.
