@@ -99,13 +99,16 @@ func (m *Model) headerSegs(now time.Time) []headerSeg {
 	var segs []headerSeg
 	if snap := m.loop.latest; snap != nil {
 		c := snap.Server.Connections
-		cur := st.label.Render("conns ") + st.value.Render(count(c.Current))
-		sg := headerSeg{full: cur, compact: cur}
-		if c.Available > 0 {
-			sg.full += sep + st.label.Render("available ") + count(c.Available)
-			sg.compact += st.label.Render(" avail ") + count(c.Available)
+		// Without serverStatus (VitalsErr) the connection counters are unknown, not 0.
+		if snap.VitalsErr == nil || c != (source.Connections{}) {
+			cur := st.label.Render("conns ") + st.value.Render(count(c.Current))
+			sg := headerSeg{full: cur, compact: cur}
+			if c.Available > 0 {
+				sg.full += sep + st.label.Render("available ") + count(c.Available)
+				sg.compact += st.label.Render(" avail ") + count(c.Available)
+			}
+			segs = append(segs, sg)
 		}
-		segs = append(segs, sg)
 		if c.Active > 0 {
 			a := st.label.Render("active conns ") + count(c.Active)
 			segs = append(segs, headerSeg{a, a, true})

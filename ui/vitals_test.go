@@ -307,6 +307,7 @@ func TestHistoryCapacity(t *testing.T) {
 func TestGoldenVitals(t *testing.T) {
 	refused := smallSnapshot()
 	refused.VitalsErr = &source.Error{Kind: source.ErrPermission, Err: errors.New("not authorized")}
+	refused.Server = source.Server{Version: "8.0.4", Kind: "mongod"} // what is known without serverStatus
 	states := []struct {
 		name  string
 		first *source.Snapshot
