@@ -339,3 +339,26 @@ func TestGoldenVitals(t *testing.T) {
 		}
 	}
 }
+
+// TestVitalsOddSizes: below 80×24 nothing is promised, but the vitals line and view never
+// draw past the screen.
+func TestVitalsOddSizes(t *testing.T) {
+	for _, sz := range [][2]int{{1, 1}, {10, 5}, {40, 10}, {79, 23}, {300, 100}} {
+		h, src := vitalsHarness(t, sz[0], sz[1], sampled(1000, 0, 1))
+		h.refresh(src, sampled(1002, 500, 2), 2*time.Second)
+		for _, k := range []string{"", "v", "down", "G", "v"} {
+			if k != "" {
+				h.keys(k)
+			}
+			lines := strings.Split(screen(h), "\n")
+			if len(lines) > sz[1] {
+				t.Fatalf("%dx%d after %q: %d lines", sz[0], sz[1], k, len(lines))
+			}
+			for i, l := range lines {
+				if w := ansi.StringWidth(l); w > sz[0] {
+					t.Fatalf("%dx%d after %q: line %d is %d cells wide: %q", sz[0], sz[1], k, i, w, l)
+				}
+			}
+		}
+	}
+}
