@@ -45,12 +45,12 @@ func (m *Model) viewHeader(b *strings.Builder, now time.Time) {
 	b.WriteByte('\n')
 	b.WriteString(m.headerCounters(now))
 	b.WriteByte('\n')
-	if m.vitalsLines() > 0 {
-		b.WriteString(m.vitalsLine())
-		b.WriteByte('\n')
-	}
 	for _, l := range m.failureLines(now) {
 		b.WriteString(m.st.errText.Render(fit(l, m.width, false)))
+		b.WriteByte('\n')
+	}
+	if m.vitalsLines() > 0 { // below the failure: what is wrong now comes first
+		b.WriteString(m.vitalsLine())
 		b.WriteByte('\n')
 	}
 }
