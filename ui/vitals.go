@@ -96,9 +96,10 @@ var figures = [nFigs]figure{
 // or not; while paused the header and the vitals view stay on the row they showed (upto),
 // so the display freezes while the history keeps recording.
 type vitals struct {
-	prev *source.Sample
-	hist *history.Table
-	row  [nFigs]float64 // scratch for one answer's figures
+	prev     *source.Sample
+	prevHost string // the server prev came from: counters of another one are not comparable
+	hist     *history.Table
+	row      [nFigs]float64 // scratch for one answer's figures
 
 	// What the display shows, updated with each answer unless paused.
 	upto      uint64 // the history row the display ends at (history.Ring.Tail)
@@ -134,12 +135,15 @@ func newVitals(interval time.Duration) vitals {
 func (v *vitals) record(snap *source.Snapshot, at time.Time) {
 	cur := snap.Server.Sample
 	vit := snap.Vitals
+	if v.prevHost != snap.Server.Host {
+		v.prev = nil // another server (a new primary): its counters start a new series
+	}
 	if vit == nil && cur != nil {
 		vit = source.ComputeVitals(v.prev, cur)
 	}
 	measuring := cur != nil && (vit == nil || vit.OpsPerS == nil) && (v.prev == nil || restarted(v.prev, cur))
 	if cur != nil {
-		v.prev = cur
+		v.prev, v.prevHost = cur, snap.Server.Host
 	}
 	v.fill(snap, vit)
 	v.hist.Push(at, v.row[:])

@@ -362,3 +362,31 @@ func TestVitalsOddSizes(t *testing.T) {
 		}
 	}
 }
+
+// TestVitalsOtherServer: the next sample comes from another server (a new primary): its
+// counters are not compared with the last one's, whatever they are.
+func TestVitalsOtherServer(t *testing.T) {
+	h, src := vitalsHarness(t, 120, 40, sampled(1000, 10, 0))
+	next := sampled(900_000, 5_000_000, 0) // up far longer, with far more queries
+	next.Server.Host = "db2:27017"
+	h.refresh(src, next, 2*time.Second)
+	if line := headerLine(h, 2); !strings.Contains(line, "ops/s measuring…") {
+		t.Errorf("after a change of server: vitals line %q, want ops/s measuring…", line)
+	}
+}
+
+// TestVitalsBelowFailure: while refreshes fail, the failure line comes first, the vitals line
+// (as last seen) after it.
+func TestVitalsBelowFailure(t *testing.T) {
+	h, src := vitalsHarness(t, 120, 40, sampled(1000, 10, 0))
+	h.refresh(src, sampled(1002, 210, 0), 2*time.Second)
+	src.fail(errors.New("connection refused"))
+	h.clock.advance(2 * time.Second)
+	h.fireTick()
+	if l := headerLine(h, 2); !strings.HasPrefix(l, "✗ refresh failed") {
+		t.Errorf("header line 3 %q, want the failure", l)
+	}
+	if l := headerLine(h, 3); !strings.HasPrefix(l, "ops/s 200") {
+		t.Errorf("header line 4 %q, want the vitals line", l)
+	}
+}
