@@ -527,7 +527,7 @@ func (e *e2e) openDetail() {
 		idLine := regexp.MustCompile(`(?m)^  id +` + regexp.QuoteMeta(sel.id) + `$`)
 		s, opened := e.poll(3*time.Second, func(s string) bool {
 			l := lines(s)
-			return len(l) > 2 && title.MatchString(l[2])
+			return detailTitle(l, title)
 		})
 		if !opened {
 			if attempt < 3 {
@@ -538,7 +538,7 @@ func (e *e2e) openDetail() {
 		s = e.waitFor("the detail of session "+sel.id+" with its command", 5*time.Second, func(s string) bool {
 			l := lines(s)
 			m := firstKey.FindStringSubmatch(s)
-			return len(l) > 2 && title.MatchString(l[2]) && idLine.MatchString(s) && m != nil && commandKeys[m[1]]
+			return detailTitle(l, title) && idLine.MatchString(s) && m != nil && commandKeys[m[1]]
 		})
 		key := firstKey.FindStringSubmatch(s)[1]
 		want := map[string]string{"query": "find", "update": "q", "insert": "insert"}[sel.op]
@@ -548,6 +548,17 @@ func (e *e2e) openDetail() {
 		e.t.Logf("step 5: detail of session %s (op %s) shows command %q", sel.id, sel.op, key)
 		return
 	}
+}
+
+// detailTitle says the detail view's title is the first line below the header (two lines, or
+// three with the vitals line).
+func detailTitle(l []string, title *regexp.Regexp) bool {
+	for i := 2; i < min(len(l), 4); i++ {
+		if strings.HasPrefix(l[i], " ") {
+			return title.MatchString(l[i])
+		}
+	}
+	return false
 }
 
 // killOne selects a COLLSCAN operation that has run for more than 1 s but less than 4 s (the

@@ -124,6 +124,10 @@ type Snapshot struct {
 	Members []Member `json:"members,omitempty"`
 	// Vitals are rates and gauges over the last interval; nil when unknown.
 	Vitals *Vitals `json:"vitals,omitempty"`
+	// VitalsErr says why there are no vitals (no Vitals, no Server.Sample) when the source
+	// knows: e.g. serverStatus refused, a *Error of kind ErrPermission. The rest of the
+	// snapshot is whole.
+	VitalsErr error `json:"-"`
 
 	// TotalSessions is how many sessions the source knows of when it returned fewer (paging);
 	// 0 when Sessions is complete.

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+
+	"github.com/currentop/currentop/source"
 )
 
 // benchModel is a 120×40 UI showing a synthetic snapshot of n sessions.
@@ -32,6 +34,36 @@ func BenchmarkView100k(b *testing.B) {
 		b.Run(count(n), func(b *testing.B) {
 			m := benchModel(b, n)
 			m.panes.sess.move(n / 2) // somewhere in the middle
+			m.fixScroll()
+			for b.Loop() {
+				_ = m.View()
+			}
+		})
+	}
+}
+
+// BenchmarkView100kVitals: the same screen with the vitals line in the header and the
+// history full (every row of it pushed), and with the vitals view open over it.
+func BenchmarkView100kVitals(b *testing.B) {
+	for _, view := range []string{"header", "vitals-view"} {
+		b.Run(view, func(b *testing.B) {
+			m := benchModel(b, 100_000)
+			snap := synthSnapshot(100_000, 42)
+			at := baseTime
+			for i := range int64(m.vitals.hist.Cap() + 10) {
+				snap.Server.Sample = &source.Sample{UptimeMS: 1000 + 2000*i, Counters: map[string]int64{
+					source.CounterQuery: i * i * 10, source.CounterInsert: i * 50, source.CounterNetIn: i * 1e6},
+					Gauges: map[string]int64{source.GaugeQueueReaders: i % 7}}
+				at = at.Add(2 * time.Second)
+				m.vitals.record(snap, at)
+			}
+			if m.vitals.hist.Len() != m.vitals.hist.Cap() || m.vitalsLines() != 1 {
+				b.Fatalf("history %d of %d rows, vitals line %d", m.vitals.hist.Len(), m.vitals.hist.Cap(), m.vitalsLines())
+			}
+			m.panes.sess.move(50_000)
+			if view == "vitals-view" {
+				m.openVitals()
+			}
 			m.fixScroll()
 			for b.Loop() {
 				_ = m.View()

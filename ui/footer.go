@@ -34,6 +34,8 @@ func (m *Model) stateKeys() help.KeyMap {
 		return m.detail.keys
 	case m.overlay == overlayEvents:
 		return m.events.keys
+	case m.overlay == overlayVitals:
+		return m.vview.keys
 	}
 	return m.keys
 }

@@ -17,7 +17,7 @@ import (
 const slowAnswer = 3 * time.Second
 
 func (m *Model) headerHeight() int {
-	return 2 + m.memberStripHeight() + len(m.failureLines(m.now()))
+	return 2 + m.memberStripHeight() + m.vitalsLines() + len(m.failureLines(m.now()))
 }
 
 // failureLines are the error lines while failing: the error wrapped over at most two lines,
@@ -48,6 +48,10 @@ func (m *Model) viewHeader(b *strings.Builder, now time.Time) {
 	m.viewMembers(b)
 	for _, l := range m.failureLines(now) {
 		b.WriteString(m.st.errText.Render(fit(l, m.width, false)))
+		b.WriteByte('\n')
+	}
+	if m.vitalsLines() > 0 { // below the failure: what is wrong now comes first
+		b.WriteString(m.vitalsLine())
 		b.WriteByte('\n')
 	}
 }
@@ -96,13 +100,16 @@ func (m *Model) headerSegs(now time.Time) []headerSeg {
 	var segs []headerSeg
 	if snap := m.loop.latest; snap != nil {
 		c := snap.Server.Connections
-		cur := st.label.Render("conns ") + st.value.Render(count(c.Current))
-		sg := headerSeg{full: cur, compact: cur}
-		if c.Available > 0 {
-			sg.full += sep + st.label.Render("available ") + count(c.Available)
-			sg.compact += st.label.Render(" avail ") + count(c.Available)
+		// Without serverStatus (VitalsErr) the connection counters are unknown, not 0.
+		if snap.VitalsErr == nil || c != (source.Connections{}) {
+			cur := st.label.Render("conns ") + st.value.Render(count(c.Current))
+			sg := headerSeg{full: cur, compact: cur}
+			if c.Available > 0 {
+				sg.full += sep + st.label.Render("available ") + count(c.Available)
+				sg.compact += st.label.Render(" avail ") + count(c.Available)
+			}
+			segs = append(segs, sg)
 		}
-		segs = append(segs, sg)
 		if c.Active > 0 {
 			a := st.label.Render("active conns ") + count(c.Active)
 			segs = append(segs, headerSeg{a, a, true})

@@ -136,6 +136,7 @@ type mainKeys struct {
 	Help, Quit                        key.Binding
 	Members                           key.Binding // enabled while the source reports members
 	Events                            key.Binding
+	Vitals                            key.Binding
 
 	// The state the footer depends on, kept current by sync.
 	focus    focusPane
@@ -170,6 +171,7 @@ func newMainKeys(readonly bool) mainKeys {
 		Quit:      newBinding("q", "quit", "q", "ctrl+c"),
 		Members:   newBinding("m", "members", "m"),
 		Events:    newBinding("e", "events", "e"),
+		Vitals:    newBinding("v", "vitals", "v"),
 		readonly:  readonly,
 		focus:     focusSessions,
 	}
@@ -229,7 +231,7 @@ func (k mainKeys) ShortHelp() []key.Binding {
 	if k.focus == focusClients {
 		bs = append(bs, k.System)
 	}
-	return append(bs, k.Zoom, k.Events, k.Help, k.Quit)
+	return append(bs, k.Zoom, k.Vitals, k.Events, k.Help, k.Quit)
 }
 
 func (k mainKeys) FullHelp() [][]key.Binding { return fullHelp(k.groups()) }
@@ -251,6 +253,7 @@ func (k mainKeys) groups() []helpGroup {
 			spelled(k.System, "show internal/system ops"), spelled(k.Copy, "copy command"),
 			spelled(k.Members, "members: all, primaries, each member alone"),
 			spelled(k.Events, "event log: outages, storms…"),
+			spelled(k.Vitals, "vitals over 10 minutes"),
 		}},
 		{"Refresh", []key.Binding{
 			spelled(k.Pause, "pause"), spelled(k.Refresh, "refresh now"),

@@ -40,6 +40,8 @@ type Options struct {
 	// StormThreshold is the rate of new connections per second from one client IP that,
 	// sustained over 3 refreshes, is a connection storm (default source.DefaultStormThreshold).
 	StormThreshold float64
+	// ASCII draws sparklines with plain characters (Run sets it when the locale is not UTF-8).
+	ASCII bool
 }
 
 const (
@@ -68,6 +70,7 @@ const (
 	overlayDetail
 	overlayConfirm
 	overlayEvents
+	overlayVitals
 )
 
 // Messages.
@@ -132,6 +135,9 @@ type Model struct {
 	status  statusLine
 	churn   source.Churn // every good snapshot's clients: churn per IP and storms
 	events  eventLog
+	vitals  vitals     // history of the server's figures and the header's vitals line
+	vview   vitalsView // the v overlay
+	ascii   bool       // sparklines in plain characters
 }
 
 // New returns the model for opts; defaults fill what opts leave out.
@@ -153,6 +159,8 @@ func New(opts Options) *Model {
 		confirm:   newKillDialog(),
 		churn:     source.Churn{Threshold: opts.StormThreshold},
 		events:    newEventLog(),
+		vview:     newVitalsView(),
+		ascii:     opts.ASCII,
 	}
 	if m.now == nil {
 		m.now = time.Now
@@ -163,6 +171,7 @@ func New(opts Options) *Model {
 		src = nil // Connect opens it
 	}
 	m.loop = newRefresher(src, opts.Interval, m.now, m.quit)
+	m.vitals = newVitals(m.loop.interval)
 	m.useSource(src)
 	if f := opts.Query.Filter; f.Text != "" && len(f.Terms) == 0 {
 		pf, err := parseFilter(f.Text)
@@ -265,7 +274,7 @@ func (m *Model) canKill() bool { return !m.readonly && m.killer != nil }
 
 // buildHelp lays the help screen out for the width, from every state's keymap.
 func (m *Model) buildHelp() {
-	states := []groupedHelp{m.filter.keys, m.detail.keys, m.events.keys}
+	states := []groupedHelp{m.filter.keys, m.detail.keys, m.vview.keys, m.events.keys}
 	if !m.readonly {
 		states = append(states, m.confirm.keys)
 	}
@@ -283,9 +292,11 @@ func (m *Model) onSnapshot(msg snapshotMsg) tea.Cmd {
 		if res == answerRecovered {
 			m.setStatus("recovered after "+ageString(m.loop.recoveredAfter.Round(time.Second)), false)
 		}
+		m.vitals.record(m.loop.latest, m.loop.latestAt) // paused or not: the history keeps going
 		if !m.panes.paused {
 			m.show(m.loop.latest, m.loop.latestAt)
 		}
+		m.refreshVitalsView()
 		if res == answerCapped {
 			return m.queryChanged()
 		}
@@ -337,6 +348,8 @@ func (m *Model) fixScroll() {
 	m.detail.text.setSize(m.width, l.bodyH-1)
 	m.help.text.setSize(m.width, l.bodyH-1)
 	m.events.text.setSize(m.width, l.bodyH-1)
+	m.vview.text.setSize(m.width, l.bodyH-1)
+	m.refreshVitalsView()
 }
 
 // setInterval changes the refresh interval; a waiting tick is re-armed with it.

@@ -18,6 +18,7 @@ func Run(ctx context.Context, opts Options) error {
 	if os.Getenv("NO_COLOR") != "" {
 		popts = append(popts, tea.WithColorProfile(colorprofile.ASCII))
 	}
+	opts.ASCII = opts.ASCII || asciiTerminal(os.Getenv)
 	return run(ctx, opts, popts...)
 }
 

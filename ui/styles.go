@@ -30,6 +30,7 @@ type styles struct {
 	dialog       lipgloss.Style
 	dialogTitle  lipgloss.Style
 	filterPrompt lipgloss.Style
+	spark        lipgloss.Style // sparklines
 }
 
 func newStyles(isDark, mono bool) styles {
@@ -58,6 +59,7 @@ func newStyles(isDark, mono bool) styles {
 			dialog:       s().Border(lipgloss.NormalBorder()).Padding(0, 1),
 			dialogTitle:  s().Bold(true),
 			filterPrompt: s().Bold(true),
+			spark:        s(),
 		}
 	}
 	ld := lipgloss.LightDark(isDark)
@@ -94,5 +96,6 @@ func newStyles(isDark, mono bool) styles {
 		dialog:       s().Border(lipgloss.RoundedBorder()).BorderForeground(alert).Padding(0, 1),
 		dialogTitle:  s().Bold(true).Foreground(alert),
 		filterPrompt: s().Bold(true).Foreground(accent),
+		spark:        s().Foreground(accent),
 	}
 }

@@ -33,6 +33,8 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 	case m.overlay == overlayEvents:
 		m.onEventsKey(msg)
 		return nil
+	case m.overlay == overlayVitals:
+		return m.onVitalsKey(msg)
 	}
 	return m.onMainKey(msg)
 }
@@ -83,6 +85,8 @@ func (m *Model) onMainKey(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.Help):
 		m.overlay = overlayHelp
 		m.help.text.top()
+	case key.Matches(msg, k.Vitals):
+		m.openVitals()
 	case key.Matches(msg, k.Focus, k.FocusBack):
 		m.panes.switchFocus()
 	case key.Matches(msg, k.Zoom):
@@ -132,6 +136,7 @@ func (m *Model) onActionKey(msg tea.KeyPressMsg) tea.Cmd {
 		return m.queryChanged()
 	case key.Matches(msg, k.Pause):
 		m.panes.paused = !m.panes.paused
+		m.vitals.pause(m.panes.paused)
 		if l := m.loop.latest; !m.panes.paused && l != nil && l != m.panes.shown {
 			m.show(l, m.loop.latestAt)
 		}
@@ -402,6 +407,9 @@ func (m *Model) onWheel(msg tea.MouseWheelMsg) {
 		return
 	case overlayEvents:
 		m.events.text.wheel(msg)
+		return
+	case overlayVitals:
+		m.vview.text.wheel(msg)
 		return
 	case overlayConfirm:
 		return

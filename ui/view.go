@@ -70,6 +70,10 @@ func (m *Model) render(now time.Time) string {
 	switch m.overlay {
 	case overlayDetail:
 		m.detail.view(&b, m.width, l.bodyH, &m.st, now)
+	case overlayVitals:
+		b.WriteString(m.st.paneFocused.Render(fit(" VITALS", m.width, false)))
+		b.WriteByte('\n')
+		m.vview.text.view(&b, l.bodyH-1)
 	case overlayHelp:
 		b.WriteString(m.st.paneFocused.Render(fit(" KEYS", m.width, false)))
 		b.WriteByte('\n')

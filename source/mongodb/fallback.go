@@ -145,6 +145,7 @@ func (s *Source) legacySnapshot(ctx context.Context, q source.Query) (*source.Sn
 			return nil, serr
 		}
 		snap.Server = source.Server{Version: s.version, Kind: "mongod"}
+		snap.VitalsErr = serr
 		snap.Partial = true
 		snap.Warnings = append(snap.Warnings, source.Clean(serr.Error()))
 	}

@@ -186,6 +186,9 @@ func (s *Source) verify(ctx context.Context) error {
 	}
 	s.version = str(bi, "version")
 	ss, err := s.serverStatus(ctx)
+	if statusRefused(err) {
+		ss, err = s.withoutStatus(ctx, err) // the panes need inprog only (refused.go)
+	}
 	if err != nil {
 		return err
 	}
@@ -351,6 +354,10 @@ func (s *Source) Snapshot(ctx context.Context, q source.Query) (*source.Snapshot
 	if sessions.err != nil {
 		return nil, sessions.err
 	}
+	var vitalsErr error
+	if statusRefused(serr) {
+		server, vitalsErr, serr = s.serverWithoutStatus(), serr, nil
+	}
 	if serr != nil {
 		return nil, serr
 	}
@@ -362,6 +369,8 @@ func (s *Source) Snapshot(ctx context.Context, q source.Query) (*source.Snapshot
 		Target:  s.target,
 		TakenAt: time.Now().UTC(),
 		Server:  server,
+		// VitalsErr: serverStatus refused, the rest is whole.
+		VitalsErr: vitalsErr,
 	}
 	if now := s.self(); clients.err == nil && !subset(now.addrs, me.addrs) {
 		// The pool opened sockets during this refresh (after a reconnect), and the server-side

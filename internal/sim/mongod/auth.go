@@ -33,6 +33,7 @@ var roleActions = map[string][]string{
 type userCred struct {
 	name, db string
 	roles    []string
+	actions  []string // granted by a custom role
 	creds    scram.StoredCredentials
 	uid      []byte // SHA-256 of "name@db", the lsid.uid of its sessions
 }
@@ -56,6 +57,11 @@ func buildUsers(list []User) (map[string]*userCred, error) {
 				return nil, fmt.Errorf("sim/mongod: user %q has unknown role %q; use clusterMonitor, hostManager, root, readWrite or read", u.Name, r)
 			}
 		}
+		for _, a := range u.Actions {
+			if !slices.Contains([]string{actServerStatus, actInprog, actKillOp, actRead, actWrite}, a) {
+				return nil, fmt.Errorf("sim/mongod: user %q has unknown action %q; use serverStatus, inprog, killop, find or insert", u.Name, a)
+			}
+		}
 		client, err := scram.SHA256.NewClient(u.Name, u.Password, "")
 		if err != nil {
 			return nil, fmt.Errorf("sim/mongod: user %q: %w", u.Name, err)
@@ -63,17 +69,21 @@ func buildUsers(list []User) (map[string]*userCred, error) {
 		salt := sha256.Sum256([]byte("sim/mongod salt " + u.DB + "." + u.Name))
 		uid := sha256.Sum256([]byte(u.Name + "@" + u.DB))
 		out[userKey(u.DB, u.Name)] = &userCred{
-			name:  u.Name,
-			db:    u.DB,
-			roles: slices.Clone(u.Roles),
-			creds: client.GetStoredCredentials(scram.KeyFactors{Salt: string(salt[:16]), Iters: scramIterations}),
-			uid:   uid[:],
+			name:    u.Name,
+			db:      u.DB,
+			roles:   slices.Clone(u.Roles),
+			actions: slices.Clone(u.Actions),
+			creds:   client.GetStoredCredentials(scram.KeyFactors{Salt: string(salt[:16]), Iters: scramIterations}),
+			uid:     uid[:],
 		}
 	}
 	return out, nil
 }
 
 func (u *userCred) has(action string) bool {
+	if slices.Contains(u.actions, action) {
+		return true
+	}
 	for _, r := range u.roles {
 		if slices.Contains(roleActions[r], action) {
 			return true

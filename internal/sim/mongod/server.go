@@ -53,10 +53,13 @@ var (
 )
 
 // User is a SCRAM-SHA-256 user. Roles are built-in role names: "clusterMonitor",
-// "hostManager", "root", "readWrite", "read". Roles apply to every database.
+// "hostManager", "root", "readWrite", "read". Roles apply to every database. Actions are
+// privilege actions granted besides, as a custom role (createRole) would: e.g. "inprog"
+// alone, to watch operations without "serverStatus".
 type User struct {
 	Name, DB, Password string
 	Roles              []string
+	Actions            []string
 }
 
 // Options configures a simulated server.
