@@ -77,17 +77,22 @@ type shapeInfo struct {
 
 // Group rolls sessions up by one of GroupBys, as GroupSessions does.
 func (gr *Grouper) Group(sessions []Session, by string) []Group {
+	return gr.GroupFunc(len(sessions), func(i int) *Session { return &sessions[i] }, by)
+}
+
+// GroupFunc is Group over n sessions given by at (a view's rows, without copying them).
+func (gr *Grouper) GroupFunc(n int, at func(i int) *Session, by string) []Group {
 	if !slices.Contains(GroupBys, by) {
 		by = "shape"
 	}
 	var groups []Group
 	gr.of = gr.of[:0]
 	if by == "shape" {
-		groups = gr.byShape(sessions)
+		groups = gr.byShape(n, at)
 	} else {
-		groups = gr.byField(sessions, by)
+		groups = gr.byField(n, at, by)
 	}
-	gr.handOutIDs(groups, sessions)
+	gr.handOutIDs(groups, at)
 	slices.SortFunc(groups, func(a, b Group) int {
 		return cmp.Or(cmp.Compare(b.RunningUSTotal, a.RunningUSTotal), cmp.Compare(b.Count, a.Count),
 			cmp.Compare(a.Key, b.Key), cmp.Compare(a.QueryShapeHash, b.QueryShapeHash))
@@ -95,11 +100,11 @@ func (gr *Grouper) Group(sessions []Session, by string) []Group {
 	return groups
 }
 
-func (gr *Grouper) byField(sessions []Session, by string) []Group {
+func (gr *Grouper) byField(n int, at func(int) *Session, by string) []Group {
 	index := make(map[string]int)
 	var groups []Group
-	for i := range sessions {
-		s := &sessions[i]
+	for i := range n {
+		s := at(i)
 		gr.buf = groupKey(gr.buf[:0], s, by)
 		gi, ok := index[string(gr.buf)]
 		if !ok {
@@ -116,9 +121,9 @@ func (gr *Grouper) byField(sessions []Session, by string) []Group {
 
 // byShape groups by query shape: the server's queryShapeHash when it sent one, else the
 // fingerprint, each looked up in the cache first.
-func (gr *Grouper) byShape(sessions []Session) []Group {
+func (gr *Grouper) byShape(n int, at func(int) *Session) []Group {
 	if gr.byID == nil {
-		gr.byID = make(map[string]*shapeEntry, len(sessions))
+		gr.byID = make(map[string]*shapeEntry, n)
 		gr.shapes = make(map[string]*shapeInfo)
 	}
 	if !gr.seeded {
@@ -129,8 +134,8 @@ func (gr *Grouper) byShape(sessions []Session) []Group {
 	gr.next = gr.next[:0]
 	var groups []Group
 	shift := 0 // the previous call's index of a session is i+shift
-	for i := range sessions {
-		s := &sessions[i]
+	for i := range n {
+		s := at(i)
 		var e *shapeEntry
 		if j := i + shift; j >= 0 && j < len(gr.last) && gr.last[j].id == s.ID {
 			e = gr.last[j]
@@ -222,16 +227,16 @@ func (gr *Grouper) evict(gen uint32) {
 }
 
 // handOutIDs fills each group's IDs, in the order of sessions, from one allocation.
-func (gr *Grouper) handOutIDs(groups []Group, sessions []Session) {
-	all := make([]string, len(sessions))
-	at := 0
+func (gr *Grouper) handOutIDs(groups []Group, at func(int) *Session) {
+	all := make([]string, len(gr.of))
+	from := 0
 	for i := range groups {
-		groups[i].IDs = all[at : at : at+groups[i].Count]
-		at += groups[i].Count
+		groups[i].IDs = all[from : from : from+groups[i].Count]
+		from += groups[i].Count
 	}
 	for i, gi := range gr.of {
 		g := &groups[gi]
-		g.IDs = append(g.IDs, sessions[i].ID)
+		g.IDs = append(g.IDs, at(i).ID)
 	}
 }
 
