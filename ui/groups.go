@@ -85,9 +85,10 @@ func listGroupCol(key, title string, min, max, prio int, get func(*groupRow) str
 	}
 }
 
-// groupColumns is the grouped view, in display order; keyTitle names the grouping.
-func groupColumns(keyTitle string) []column[groupRow] {
-	key := listGroupCol("key", keyTitle, 12, 160, 100, func(r *groupRow) string { return r.g.Key })
+// groupColumns is the grouped view, in display order, for grouping by by; the apps or
+// clients column is left out when it would repeat the key.
+func groupColumns(by string) []column[groupRow] {
+	key := listGroupCol("key", groupKeyTitles[by], 12, 160, 100, func(r *groupRow) string { return r.g.Key })
 	key.fair = 48
 	n := intGroupCol("count", "COUNT", 98, func(g *source.Group) int { return g.Count })
 	active := intGroupCol("active", "ACTIVE", 90, func(g *source.Group) int { return g.Active })
@@ -99,7 +100,14 @@ func groupColumns(keyTitle string) []column[groupRow] {
 	apps.fair = 20
 	clients := listGroupCol("clients", "CLIENTS", 9, 60, 60, func(r *groupRow) string { return r.clients })
 	clients.fair = 20
-	return []column[groupRow]{key, n, active, lock, total, longest, scan, apps, clients}
+	cols := []column[groupRow]{key, n, active, lock, total, longest, scan}
+	if by != "app" {
+		cols = append(cols, apps)
+	}
+	if by != "client" {
+		cols = append(cols, clients)
+	}
+	return cols
 }
 
 // groupKeyTitles head the key column per grouping.
@@ -110,7 +118,7 @@ var groupKeyTitles = map[string]string{
 
 func newGroupPane(by string) pane[groupRow] {
 	return pane[groupRow]{
-		cols: groupColumns(groupKeyTitles[by]), sortKey: "total", desc: true,
+		cols: groupColumns(by), sortKey: "total", desc: true,
 		tie: func(a, b *groupRow) int { return naturalCompare(a.id, b.id) },
 		id:  func(r *groupRow) string { return r.id },
 	}
