@@ -204,18 +204,23 @@ func (k *mainKeys) sync(focus focusPane, paused, canKill bool, marked int) {
 }
 
 // syncGroups adapts the footer to the grouped view: enter opens a group, k kills one, t goes
-// back to rows, T names the next grouping.
+// back to rows, T names the next grouping. It runs after sync, every time (sync leaves alone
+// what did not change for it).
 func (k *mainKeys) syncGroups(groups, inGroup bool, nextBy string, markedGroups int) {
-	if k.grouped == groups && k.inGroup == inGroup && k.nextBy == nextBy && k.markedGroups == markedGroups {
-		return
-	}
 	k.grouped, k.inGroup, k.nextBy, k.markedGroups = groups, inGroup, nextBy, markedGroups
 	k.Groups.SetHelp("t", "groups")
 	k.GroupBy.SetHelp("T", "by "+nextBy)
+	k.Back.SetHelp("esc", "unmark")
 	if inGroup {
 		k.Back.SetHelp("esc", "groups")
-	} else {
-		k.Back.SetHelp("esc", "unmark")
+	}
+	k.Mark.SetHelp("space", "mark")
+	k.Kill.SetHelp("k", "kill")
+	if k.marked > 0 {
+		k.Kill.SetHelp("k", fmt.Sprintf("kill %d marked", k.marked))
+	}
+	if k.focus == focusSessions {
+		k.Enter.SetHelp("enter", "details")
 	}
 	if !groups {
 		return
