@@ -190,7 +190,7 @@ func (gr *Grouper) shapeOf(s *Session, e *shapeEntry, gen uint32) *shapeEntry {
 }
 
 // sum hashes what a session's shape is made of. It is cheap rather than whole: a long
-// command is hashed by its length, its first 96 and last 32 bytes, which tell apart two
+// command is hashed by its length, its first 64 and last 16 bytes, which tell apart two
 // commands under one ID (an operation ID reused) unless they are also of one length and differ
 // only in the middle of a long filter — and then only the label of an ended session's
 // successor is wrong, until it ends. The command's name and namespace count by their lengths:
@@ -198,9 +198,9 @@ func (gr *Grouper) shapeOf(s *Session, e *shapeEntry, gen uint32) *shapeEntry {
 func (gr *Grouper) sum(s *Session) uint64 {
 	cmd := s.Command
 	h := uint64(len(cmd))
-	if len(cmd) > 128 {
-		h = h*31 + maphash.Bytes(gr.seed, cmd[len(cmd)-32:])
-		cmd = cmd[:96]
+	if len(cmd) > 80 {
+		h = h*31 + maphash.Bytes(gr.seed, cmd[len(cmd)-16:])
+		cmd = cmd[:64]
 	}
 	h = h*31 + maphash.Bytes(gr.seed, cmd)
 	h = h*31 + uint64(len(s.CommandName))<<32 + uint64(len(s.NS))
