@@ -80,20 +80,27 @@ func (m *Model) killGroup() {
 		}
 	}
 	var rows []*sessRow
+	var marked []string
 	for _, ri := range p.sess.rows { // in the sessions pane's order: the dialog's sample
 		if r := &p.sess.data[ri]; want[r.s.ID] {
 			rows = append(rows, r)
-			p.marked[r.s.ID] = true
+			if !p.marked[r.s.ID] {
+				p.marked[r.s.ID] = true
+				marked = append(marked, r.s.ID)
+			}
 		}
 	}
 	if len(rows) == 0 {
 		m.setStatus("the group has no session left to kill", true)
 		return
 	}
-	m.confirm.about = groupsAbout(p.by, groups)
 	m.askKill(rows)
-	if m.overlay != overlayConfirm {
-		m.confirm.about = ""
+	if m.overlay == overlayConfirm {
+		m.confirm.about, m.confirm.groupMarked = groupsAbout(p.by, groups), marked
+		return
+	}
+	for _, id := range marked { // no dialog: nothing to keep them marked for
+		delete(p.marked, id)
 	}
 }
 

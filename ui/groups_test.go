@@ -234,6 +234,9 @@ func TestGroupKill(t *testing.T) {
 		if h.m.overlay != overlayNone || len(src.killed) != 0 || h.m.confirm.about != "" {
 			t.Fatal("n should cancel")
 		}
+		if len(h.m.panes.marked) != 0 {
+			t.Errorf("a cancelled group kill leaves its sessions marked: %v", h.m.panes.marked)
+		}
 	})
 	t.Run("marked groups", func(t *testing.T) {
 		h, src := startedPile(t, Options{})
@@ -271,8 +274,8 @@ func TestGroupKill(t *testing.T) {
 		}
 		h2.m.show(snap, h2.clock.now())
 		h2.keys("t", "k")
-		if h2.m.overlay == overlayConfirm || !strings.Contains(h2.m.status.text, "not killable") {
-			t.Errorf("not killable: overlay %v status %q", h2.m.overlay, h2.m.status.text)
+		if h2.m.overlay == overlayConfirm || !strings.Contains(h2.m.status.text, "not killable") || len(h2.m.panes.marked) != 0 {
+			t.Errorf("not killable: overlay %v status %q marked %v", h2.m.overlay, h2.m.status.text, h2.m.panes.marked)
 		}
 		_ = src
 	})

@@ -19,8 +19,10 @@ type killDialog struct {
 	keys    confirmKeys
 	targets []source.Session
 	killing bool
-	// about names what the targets are when they were chosen as groups ("shape find …").
-	about string
+	// about names what the targets are when they were chosen as groups ("shape find …");
+	// groupMarked are the sessions a group kill marked, unmarked again on cancel.
+	about       string
+	groupMarked []string
 }
 
 func newKillDialog() killDialog { return killDialog{keys: newConfirmKeys()} }
@@ -49,11 +51,16 @@ func (d *killDialog) ask(rows []*sessRow) (open bool, status string) {
 // take returns the confirmed targets and closes the dialog.
 func (d *killDialog) take() []source.Session {
 	t := d.targets
-	d.targets, d.about = nil, ""
+	d.targets, d.about, d.groupMarked = nil, "", nil
 	return t
 }
 
-func (d *killDialog) cancel() { d.targets, d.about = nil, "" }
+// cancel closes the dialog; it returns the sessions a group kill marked, to unmark.
+func (d *killDialog) cancel() []string {
+	marked := d.groupMarked
+	d.targets, d.about, d.groupMarked = nil, "", nil
+	return marked
+}
 
 // view draws the dialog for a body of bodyH lines: the sessions (as many as fit) and its keys.
 func (d *killDialog) view(width, bodyH int, st *styles, h help.Model, now time.Time) string {

@@ -41,7 +41,9 @@ func (m *Model) onConfirmKey(msg tea.KeyPressMsg) tea.Cmd {
 		return m.runKill()
 	case key.Matches(msg, k.No):
 		m.overlay = overlayNone
-		m.confirm.cancel()
+		for _, id := range m.confirm.cancel() {
+			delete(m.panes.marked, id)
+		}
 		m.setStatus("kill cancelled", false)
 	}
 	return nil
