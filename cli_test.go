@@ -7,6 +7,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -635,6 +637,31 @@ func TestDemoOnceGroupBy(t *testing.T) {
 		if g.Count < 1 || g.Key == "" || g.ExampleID == "" || i > 0 && g.RunningUSTotal > doc.Groups[i-1].RunningUSTotal {
 			t.Errorf("group %d: %+v", i, g)
 		}
+	}
+	// The demo's pile-up fires at start: a fresh demo shows it first, as one group.
+	if g := doc.Groups[0]; g.Key != "find shop.orders {status: ?, qty: {$gt: ?}}" || g.Count < 30 || g.Collscan != g.Count || fmt.Sprint(g.Apps) != "[storefront]" {
+		t.Errorf("the pile-up is not the first group: %+v", g)
+	}
+	// The table says how many sessions were grouped: the counts add up to them.
+	out.Reset()
+	if code := run(context.Background(), []string{"--demo", "--once", "--format", "table", "--group-by", "app"}, &out, &errOut); code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	m := regexp.MustCompile(`(?m)^(\d+) apps? of (\d+) sessions$`).FindStringSubmatch(out.String())
+	if m == nil {
+		t.Fatalf("no 'N apps of M sessions' heading:\n%s", out.String())
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	countEnd := strings.Index(lines[3], "COUNT") + len("COUNT") // app names are ASCII: bytes are cells
+	sum, rows := 0, lines[4:]
+	for _, r := range rows {
+		f := strings.Fields(r[:min(len(r), countEnd)])
+		n, _ := strconv.Atoi(strings.ReplaceAll(f[len(f)-1], ",", ""))
+		sum += n
+	}
+	groups, _ := strconv.Atoi(m[1])
+	if want, _ := strconv.Atoi(m[2]); sum != want || len(rows) != groups {
+		t.Errorf("%d groups count %d sessions; the heading says %s of %s:\n%s", len(rows), sum, m[1], m[2], out.String())
 	}
 	for _, args := range [][]string{{"--once", "--group-by", "shapes"}, {"--group-by", "app"}} {
 		if _, err := parseArgs(args); err == nil {

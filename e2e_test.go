@@ -71,8 +71,9 @@ func TestEndToEnd(t *testing.T) {
 
 	// 3. Esc (no marks, no client narrowing) clears the filter: other ops come back.
 	e.send("Escape")
-	// The title may carry notes on what every row shares ("client 127.0.0.1:… for all"), not N of M.
-	plainRe := regexp.MustCompile(`^ SESSIONS \d+(?: · (?:id|client|shard|plan|app|user|desc) [^·]+)*$`)
+	// The title may carry the scroll position and notes on what every row shares ("client
+	// 127.0.0.1:… for all"), not N of M.
+	plainRe := regexp.MustCompile(`^ SESSIONS \d+(?: · \d+/\d+)?(?: · (?:id|client|shard|plan|app|user|desc) [^·]+)*$`)
 	e.waitFor("the filter cleared: no 'N of M', rows of other ops back", 10*time.Second, func(s string) bool {
 		rows, ok := sessionRows(s)
 		return ok && plainRe.MatchString(sessionsTitle(s)) &&
@@ -251,7 +252,7 @@ func TestEndToEndFilterCommit(t *testing.T) {
 
 	// Esc (no marks, no client narrowing) clears the filter: other ops come back.
 	e.send("Escape")
-	plainRe := regexp.MustCompile(`^ SESSIONS \d+(?: · (?:id|client|shard|plan|app|user|desc) [^·]+)*$`)
+	plainRe := regexp.MustCompile(`^ SESSIONS \d+(?: · \d+/\d+)?(?: · (?:id|client|shard|plan|app|user|desc) [^·]+)*$`)
 	e.waitFor("'filter cleared' in place of the note, no 'N of M', rows of other ops back", 10*time.Second, func(s string) bool {
 		rows, ok := sessionRows(s)
 		return ok && statusLine(s) == "filter cleared" && plainRe.MatchString(sessionsTitle(s)) &&

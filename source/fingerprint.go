@@ -103,8 +103,8 @@ func commandShape(b []byte, cmd []byte) ([]byte, bool) {
 	}
 	n := len(b)
 	for i, v := range spans {
-		if v == nil || string(v) == "null" {
-			continue
+		if v == nil || string(v) == "null" || string(v) == `"…"` {
+			continue // "…": a lean command's value that was not sent (the summary has it)
 		}
 		if len(b) > n {
 			b = append(b, ' ')

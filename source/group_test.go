@@ -3,6 +3,7 @@ package source
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"testing"
 )
@@ -51,6 +52,9 @@ func TestFingerprint(t *testing.T) {
 		{"cloud text that is not JSON", "query", "shop.orders", "",
 			`"db.orders.find({ status: 'A', qty: 10 })"`, "",
 			`query shop.orders db.orders.find({status: ?, qty: ?})`},
+		{"lean update statement: the summary", "update", "billing.invoices", "update",
+			`{"q":"…"}`, `{status: "open", dueDate: {$lt: ISODate("2026-12-06T23:00:00Z")}}`,
+			`update billing.invoices {status: ?, dueDate: {$lt: ISODate(?)}}`},
 		{"lean: the summary", "query", "shop.orders", "find",
 			`{"find":"orders"}`, `{status: "A", qty: {$gt: 5}}`,
 			`find shop.orders {status: ?, qty: {$gt: ?}}`},
@@ -217,14 +221,104 @@ func benchSessions(n int) []Session {
 	return ss
 }
 
-// BenchmarkGroup: grouping 100 000 sessions by shape, the costliest key (target ≤ 30 ms).
+// BenchmarkGroup: grouping 100 000 sessions (target ≤ 30 ms). shape-cold fingerprints every
+// session (GroupSessions, --once); shape-warm is a live refresh with a Grouper that saw the
+// same sessions last time; shape-warm-5%new has 5 000 of them replaced by new ones.
 func BenchmarkGroup(b *testing.B) {
 	ss := benchSessions(100_000)
-	for _, by := range []string{"shape", "app"} {
+	b.Run("shape-cold", func(b *testing.B) {
+		for b.Loop() {
+			GroupSessions(ss, "shape")
+		}
+	})
+	b.Run("shape-warm", func(b *testing.B) {
+		var g Grouper
+		g.Group(ss, "shape")
+		for b.Loop() {
+			g.Group(ss, "shape")
+		}
+	})
+	b.Run("shape-warm-5%new", func(b *testing.B) {
+		var g Grouper
+		fresh := benchSessions(105_000)[100_000:]
+		for i := range fresh {
+			fresh[i].ID = "new" + fresh[i].ID
+		}
+		a := slices.Clone(ss)
+		c := slices.Clone(ss)
+		copy(c[:5000], fresh)
+		g.Group(a, "shape")
+		n := 0
+		for b.Loop() {
+			if n++; n%2 == 0 {
+				g.Group(a, "shape")
+			} else {
+				g.Group(c, "shape")
+			}
+		}
+	})
+	for _, by := range []string{"app", "client"} {
 		b.Run(by, func(b *testing.B) {
 			for b.Loop() {
 				GroupSessions(ss, by)
 			}
 		})
+	}
+}
+
+// TestGrouperCache: a Grouper gives what GroupSessions gives, refresh after refresh, also when
+// sessions come, go, move, and an ID comes back with another command (IDs are reused).
+func TestGrouperCache(t *testing.T) {
+	ss := benchSessions(400)
+	var g Grouper
+	check := func(step string, ss []Session) {
+		t.Helper()
+		want, got := GroupSessions(ss, "shape"), g.Group(ss, "shape")
+		if fmt.Sprintf("%+v", got) != fmt.Sprintf("%+v", want) {
+			t.Fatalf("%s: the cached grouping differs:\n got %+v\nwant %+v", step, got, want)
+		}
+		if len(g.byID) != len(ss) {
+			t.Errorf("%s: %d sessions remembered, %d seen", step, len(g.byID), len(ss))
+		}
+	}
+	check("cold", ss)
+	check("warm", ss)
+	moved := slices.Concat(ss[200:], ss[:150]) // 50 ended, the rest in another order
+	check("moved, some ended", moved)
+	reused := slices.Clone(moved)
+	reused[3].Command = json.RawMessage(`{"delete":"orders","deletes":[{"q":{"x":1},"limit":0}]}`)
+	reused[3].CommandName = "delete"
+	check("an ID reused by another command", reused)
+	if gs := g.Group(reused, "shape"); !slices.ContainsFunc(gs, func(g Group) bool { return g.Key == "delete shop.orders [{q: {x: ?}, limit: ?}]" }) {
+		t.Errorf("the reused ID kept its old shape: %+v", gs)
+	}
+	check("nothing", nil)
+}
+
+// TestGroupQueryShapeHash: the server's queryShapeHash is the key when sent; the label is the
+// shape computed here.
+func TestGroupQueryShapeHash(t *testing.T) {
+	cmd := func(f string) json.RawMessage { return json.RawMessage(`{"find":"orders","filter":` + f + `}`) }
+	ss := []Session{
+		{ID: "1", Op: "query", NS: "shop.orders", CommandName: "find", Command: cmd(`{"a":1}`), QueryShapeHash: "H1"},
+		{ID: "2", Op: "query", NS: "shop.orders", CommandName: "find", Command: cmd(`{"a":2}`), QueryShapeHash: "H1"},
+		// The same readable shape, but the server says another (e.g. a projection differs).
+		{ID: "3", Op: "query", NS: "shop.orders", CommandName: "find", Command: cmd(`{"a":3}`), QueryShapeHash: "H2"},
+		{ID: "4", Op: "query", NS: "shop.orders", CommandName: "find", Command: cmd(`{"a":4}`)},
+	}
+	var g Grouper
+	for range 2 {
+		gs := g.Group(ss, "shape")
+		if len(gs) != 3 {
+			t.Fatalf("groups: %+v", gs)
+		}
+		for _, gr := range gs {
+			if gr.Key != "find shop.orders {a: ?}" {
+				t.Errorf("label %q", gr.Key)
+			}
+		}
+		if gs[0].QueryShapeHash != "H1" || gs[0].Count != 2 || gs[1].QueryShapeHash != "" || gs[2].QueryShapeHash != "H2" {
+			t.Errorf("groups: %+v", gs)
+		}
 	}
 }

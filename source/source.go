@@ -227,6 +227,9 @@ type Session struct {
 	Summary     string          `json:"summary,omitempty"`      // one cleaned line of the query (QueryPart.Summary)
 	Progress    *Progress       `json:"progress,omitempty"`     // when the server reports it (index builds, …)
 	Command     json.RawMessage `json:"command"`                // relaxed Extended JSON; a JSON string when the provider's text is not JSON
+	// QueryShapeHash is the server's hash of the query's shape (MongoDB 8.0+), its first 12
+	// hex digits; "" when absent.
+	QueryShapeHash string `json:"query_shape_hash,omitempty"`
 
 	// Fields below are not part of the stable one-shot JSON.
 

@@ -133,6 +133,7 @@ type mainKeys struct {
 	Idle, System                      key.Binding
 	Pause, Refresh, Faster, Slower    key.Binding
 	Mark, Kill, Copy                  key.Binding
+	Groups, GroupBy                   key.Binding
 	Help, Quit                        key.Binding
 	Members                           key.Binding // enabled while the source reports members
 	Events                            key.Binding
@@ -144,6 +145,10 @@ type mainKeys struct {
 	canKill  bool
 	marked   int
 	readonly bool // kill and mark are left out of the help
+	// The grouped view's state (syncGroups).
+	grouped, inGroup bool
+	nextBy           string
+	markedGroups     int
 }
 
 func newMainKeys(readonly bool) mainKeys {
@@ -167,6 +172,8 @@ func newMainKeys(readonly bool) mainKeys {
 		Mark:      newBinding("space", "mark", "space"),
 		Kill:      newBinding("k", "kill", "k", "delete"),
 		Copy:      newBinding("y", "copy command", "y"),
+		Groups:    newBinding("t", "groups", "t"),
+		GroupBy:   newBinding("T", "group by", "T"),
 		Help:      newBinding("?", "help", "?", "f1"),
 		Quit:      newBinding("q", "quit", "q", "ctrl+c"),
 		Members:   newBinding("m", "members", "m"),
@@ -202,24 +209,70 @@ func (k *mainKeys) sync(focus focusPane, paused, canKill bool, marked int) {
 	}
 }
 
+// syncGroups adapts the footer to the grouped view: enter opens a group, k kills one, t goes
+// back to rows, T names the next grouping. It runs after sync, every time (sync leaves alone
+// what did not change for it).
+func (k *mainKeys) syncGroups(groups, inGroup bool, nextBy string, markedGroups int) {
+	k.grouped, k.inGroup, k.nextBy, k.markedGroups = groups, inGroup, nextBy, markedGroups
+	k.Groups.SetHelp("t", "groups")
+	k.GroupBy.SetHelp("T", "by "+nextBy)
+	k.Back.SetHelp("esc", "unmark")
+	if inGroup {
+		k.Back.SetHelp("esc", "groups")
+	}
+	k.Mark.SetHelp("space", "mark")
+	k.Kill.SetHelp("k", "kill")
+	if k.marked > 0 {
+		k.Kill.SetHelp("k", fmt.Sprintf("kill %d marked", k.marked))
+	}
+	if k.focus == focusSessions {
+		k.Enter.SetHelp("enter", "details")
+	}
+	if !groups {
+		return
+	}
+	k.Groups.SetHelp("t", "rows")
+	k.Mark.SetHelp("space", "mark group")
+	k.Kill.SetHelp("k", "kill group")
+	if markedGroups > 0 {
+		k.Kill.SetHelp("k", fmt.Sprintf("kill %d marked groups", markedGroups))
+	}
+	if k.focus == focusSessions {
+		k.Enter.SetHelp("enter", "sessions of group")
+	}
+}
+
 // ShortHelp is the footer, most useful first; while paused, resuming comes first.
 func (k mainKeys) ShortHelp() []key.Binding {
-	bs := make([]key.Binding, 0, 14)
+	bs := make([]key.Binding, 0, 16)
 	if k.paused {
 		bs = append(bs, k.Pause)
 	}
-	if k.focus == focusClients {
-		bs = append(bs, k.Enter, k.Filter, k.Members, k.Sort, k.Reverse, k.Focus)
-	} else {
+	if k.focus == focusSessions && k.grouped {
 		bs = append(bs, k.Enter, k.Filter)
 		if k.canKill {
 			bs = append(bs, k.Kill)
-			if k.marked > 0 {
+			if k.markedGroups > 0 || k.marked > 0 {
 				bs = append(bs, k.Back)
 			}
 			bs = append(bs, k.Mark)
 		}
-		bs = append(bs, k.Members, k.Sort, k.Reverse)
+		bs = append(bs, k.Groups, k.GroupBy, k.Sort, k.Reverse)
+	} else if k.focus == focusClients {
+		bs = append(bs, k.Enter, k.Filter, k.Members, k.Sort, k.Reverse, k.Focus)
+	} else {
+		bs = append(bs, k.Enter, k.Filter)
+		if k.inGroup {
+			bs = append(bs, k.Back)
+		}
+		if k.canKill {
+			bs = append(bs, k.Kill)
+			if k.marked > 0 && !k.inGroup {
+				bs = append(bs, k.Back)
+			}
+			bs = append(bs, k.Mark)
+		}
+		bs = append(bs, k.Members, k.Sort, k.Reverse, k.Groups)
 	}
 	if !k.paused {
 		bs = append(bs, k.Pause)
@@ -247,7 +300,12 @@ func (k mainKeys) groups() []helpGroup {
 			spelled(k.SortPrev, "sort by the column to the left"), spelled(k.SortNext, "sort by the column to the right"),
 			spelled(k.Reverse, "reverse sort"),
 		}},
-		{"Filter", []key.Binding{spelled(k.Filter, "filter"), spelled(k.Back, "clear marks, client, filter")}},
+		{"Filter", []key.Binding{spelled(k.Filter, "filter"), spelled(k.Back, "clear marks, group, client, filter")}},
+		{"Group (the filter applies before grouping)", []key.Binding{
+			spelled(k.Groups, "sessions as groups / as rows"),
+			spelled(k.GroupBy, "group by shape, app, ns, client, user, op, plan, host"),
+			newBinding("enter", "sessions of the group (esc: back)", "enter"),
+		}},
 		{"Show", []key.Binding{
 			spelled(k.Enter, "details / sessions of client"), spelled(k.Idle, "show idle connections"),
 			spelled(k.System, "show internal/system ops"), spelled(k.Copy, "copy command"),
@@ -261,7 +319,8 @@ func (k mainKeys) groups() []helpGroup {
 		}},
 	}
 	if !k.readonly {
-		gs = append(gs, helpGroup{"Kill", []key.Binding{spelled(k.Mark, "mark session"), spelled(k.Kill, "kill")}})
+		gs = append(gs, helpGroup{"Kill", []key.Binding{spelled(k.Mark, "mark session or group"),
+			spelled(k.Kill, "kill (a group: its sessions)")}})
 	}
 	return append(gs, helpGroup{"Program", []key.Binding{spelled(k.Help, "help"), spelled(k.Quit, "quit")}})
 }

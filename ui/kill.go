@@ -19,6 +19,10 @@ type killDialog struct {
 	keys    confirmKeys
 	targets []source.Session
 	killing bool
+	// about names what the targets are when they were chosen as groups ("shape find …");
+	// groupMarked are the sessions a group kill marked, unmarked again on cancel.
+	about       string
+	groupMarked []string
 }
 
 func newKillDialog() killDialog { return killDialog{keys: newConfirmKeys()} }
@@ -47,11 +51,16 @@ func (d *killDialog) ask(rows []*sessRow) (open bool, status string) {
 // take returns the confirmed targets and closes the dialog.
 func (d *killDialog) take() []source.Session {
 	t := d.targets
-	d.targets = nil
+	d.targets, d.about, d.groupMarked = nil, "", nil
 	return t
 }
 
-func (d *killDialog) cancel() { d.targets = nil }
+// cancel closes the dialog; it returns the sessions a group kill marked, to unmark.
+func (d *killDialog) cancel() []string {
+	marked := d.groupMarked
+	d.targets, d.about, d.groupMarked = nil, "", nil
+	return marked
+}
 
 // view draws the dialog for a body of bodyH lines: the sessions (as many as fit) and its keys.
 func (d *killDialog) view(width, bodyH int, st *styles, h help.Model, now time.Time) string {
@@ -59,6 +68,9 @@ func (d *killDialog) view(width, bodyH int, st *styles, h help.Model, now time.T
 	w := min(width-4, 110)
 	inner := w - 4
 	lines := []string{st.dialogTitle.Render(fmt.Sprintf("Kill %d operation%s?", n, plural(n))), ""}
+	if d.about != "" {
+		lines = append(lines, strings.TrimRight(fit("of "+d.about, inner, false), " "), "")
+	}
 	hdr := fmt.Sprintf("%s %s %s %s %s", fit("ID", 16, false), fit("OP", 9, false), fit("RUNNING", 7, true), fit("CLIENT", 21, false), "NS")
 	lines = append(lines, st.colHeader.Render(strings.TrimRight(fit(hdr, inner, false), " ")))
 	room := max(1, bodyH-8)

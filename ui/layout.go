@@ -487,7 +487,11 @@ func (m *Model) paneHeights(bodyH int) (cliH, sessH int) {
 	}
 	need := func(rows int) int { return 2 + max(rows, 1) }
 	share := max(3, bodyH*2/5)
-	cliH = min(need(m.panes.cli.rowsNeed()), max(share, bodyH-need(m.panes.sess.rowsNeed())))
+	sessNeed := m.panes.sess.rowsNeed()
+	if m.panes.showingGroups() {
+		sessNeed = m.panes.grp.rowsNeed()
+	}
+	cliH = min(need(m.panes.cli.rowsNeed()), max(share, bodyH-need(sessNeed)))
 	cliH = max(3, min(cliH, bodyH-3))
 	return cliH, bodyH - cliH
 }

@@ -266,6 +266,7 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 // syncKeys tells the keymaps what their footers depend on.
 func (m *Model) syncKeys() {
 	m.keys.sync(m.panes.focus, m.panes.paused, m.canKill(), len(m.panes.marked))
+	m.keys.syncGroups(m.panes.showingGroups(), m.panes.open != "", m.panes.nextGroupBy(), len(m.panes.markedGroups))
 	m.detail.keys.canKill = m.canKill()
 	m.keys.Members.SetEnabled(m.scope.known())
 }
@@ -345,6 +346,7 @@ func (m *Model) fixScroll() {
 	l := m.layout()
 	m.panes.cli.scrollTo(l.cliH - 2)
 	m.panes.sess.scrollTo(l.sessH - 2)
+	m.panes.grp.scrollTo(l.sessH - 2)
 	m.detail.text.setSize(m.width, l.bodyH-1)
 	m.help.text.setSize(m.width, l.bodyH-1)
 	m.events.text.setSize(m.width, l.bodyH-1)

@@ -49,6 +49,8 @@ type panes struct {
 	// folded: the rows' haystacks for free-text matching are built (once per snapshot, when
 	// a filter first needs them: with no filter a snapshot costs nothing more).
 	folded bool
+
+	groupState // the grouped view (groups.go)
 }
 
 func newPanes() panes {
@@ -62,8 +64,9 @@ func newPanes() panes {
 			tie: func(a, b *cliRow) int { return naturalCompare(a.c.IP, b.c.IP) },
 			id:  func(r *cliRow) string { return r.c.IP },
 		},
-		marked: map[string]bool{},
-		focus:  focusSessions,
+		marked:     map[string]bool{},
+		focus:      focusSessions,
+		groupState: newGroupState(),
 	}
 }
 
@@ -146,6 +149,7 @@ func (p *panes) refilterSessions(q source.Query, byUser bool) {
 		p.sessTotal++
 		return matchFolded(q.Filter, r.s, r.folded)
 	}, byUser)
+	p.regroup(byUser)
 	p.goneHidden = p.sess.gone && p.sess.selID != "" && p.inData(p.sess.selID)
 	p.countMembers(q)
 }
@@ -177,6 +181,8 @@ func (p *panes) listed(id string) bool {
 func (p *panes) move(d int) {
 	if p.focus == focusClients {
 		p.cli.move(d)
+	} else if p.showingGroups() {
+		p.grp.move(d)
 	} else {
 		p.sess.move(d)
 	}
@@ -188,6 +194,8 @@ func (p *panes) switchFocus() { p.focus = 1 - p.focus }
 func (p *panes) shiftSort(dir, width int) {
 	if p.focus == focusClients {
 		p.cli.shiftSort(dir, width)
+	} else if p.showingGroups() {
+		p.grp.shiftSort(dir, width)
 	} else {
 		p.sess.shiftSort(dir, width)
 	}
@@ -197,6 +205,8 @@ func (p *panes) shiftSort(dir, width int) {
 func (p *panes) reverse() {
 	if p.focus == focusClients {
 		p.cli.setSort(p.cli.sortKey)
+	} else if p.showingGroups() {
+		p.grp.setSort(p.grp.sortKey)
 	} else {
 		p.sess.setSort(p.sess.sortKey)
 	}
@@ -205,6 +215,10 @@ func (p *panes) reverse() {
 // toggleMark marks or unmarks the selected session and moves on to the next row.
 func (p *panes) toggleMark() {
 	if p.focus != focusSessions {
+		return
+	}
+	if p.showingGroups() {
+		p.toggleGroupMark()
 		return
 	}
 	r := p.sess.selected()
@@ -354,6 +368,9 @@ func (p *panes) sessionsTitle(v paneView) string {
 	if p.shown != nil {
 		t += " " + nOfM(len(p.sess.rows), p.sessTotal, !v.q.Filter.Empty())
 	}
+	if p.open != "" {
+		t += " · " + groupNoun(p.by, 1) + " " + source.Clean(p.openLabel) + " (esc: groups)"
+	}
 	if p.narrowIP != "" {
 		t += " · client " + p.narrowIP
 	}
@@ -383,6 +400,10 @@ func (p *panes) sessionsTitle(v paneView) string {
 }
 
 func (p *panes) viewSessions(b *strings.Builder, v paneView, h int) {
+	if p.showingGroups() {
+		p.viewGroups(b, v, h)
+		return
+	}
 	focused := p.focus == focusSessions
 	p.sess.settle(v.width, h-2, v.now)
 	b.WriteString(p.title(v, focused, p.sessionsTitle(v)))
@@ -393,6 +414,8 @@ func (p *panes) viewSessions(b *strings.Builder, v paneView, h int) {
 	case len(p.sess.rows) == 0:
 		msg := "no operation in flight — i shows idle connections, s internal operations"
 		switch {
+		case p.open != "":
+			msg = "no session of this " + groupNoun(p.by, 1) + " is left — esc returns to the groups"
 		case !v.q.Filter.Empty():
 			msg = "no session matches the filter — esc clears it"
 		case p.narrowIP != "":

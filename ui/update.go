@@ -46,7 +46,9 @@ func (m *Model) onConfirmKey(msg tea.KeyPressMsg) tea.Cmd {
 		return m.runKill()
 	case key.Matches(msg, k.No):
 		m.overlay = overlayNone
-		m.confirm.cancel()
+		for _, id := range m.confirm.cancel() {
+			delete(m.panes.marked, id)
+		}
 		m.setStatus("kill cancelled", false)
 	}
 	return nil
@@ -78,6 +80,9 @@ func (m *Model) onMainKey(msg tea.KeyPressMsg) tea.Cmd {
 	if s := k.step(msg); s != stepNone {
 		m.moveSel(s)
 		return nil
+	}
+	if cmd, ok := m.onGroupKey(msg); ok {
+		return cmd
 	}
 	switch {
 	case key.Matches(msg, k.Quit):
@@ -252,6 +257,7 @@ func (m *Model) onEsc() tea.Cmd {
 	case len(m.panes.marked) > 0:
 		m.panes.marked = map[string]bool{}
 		m.setStatus("marks cleared", false)
+	case m.escGroup():
 	case m.panes.narrowIP != "":
 		m.setStatus("showing sessions of every client", false)
 		m.panes.narrow("", m.query)
@@ -376,6 +382,9 @@ func (m *Model) onClick(ms tea.Mouse) {
 	case within(ms.Y, l.cliY, l.cliH):
 		m.panes.focus = focusClients
 		clickPane(&m.panes.cli, ms, ms.Y-l.cliY, m.width)
+	case within(ms.Y, l.sessY, l.sessH) && m.panes.showingGroups():
+		m.panes.focus = focusSessions
+		clickPane(&m.panes.grp, ms, ms.Y-l.sessY, m.width)
 	case within(ms.Y, l.sessY, l.sessH):
 		m.panes.focus = focusSessions
 		clickPane(&m.panes.sess, ms, ms.Y-l.sessY, m.width)
@@ -427,6 +436,8 @@ func (m *Model) onWheel(msg tea.MouseWheelMsg) {
 	l := m.layout()
 	if within(ms.Y, l.cliY, l.cliH) {
 		m.panes.cli.move(d)
+	} else if within(ms.Y, l.sessY, l.sessH) && m.panes.showingGroups() {
+		m.panes.grp.move(d)
 	} else if within(ms.Y, l.sessY, l.sessH) {
 		m.panes.sess.move(d)
 	}

@@ -178,7 +178,7 @@ func (m *Model) statusText(now time.Time) string {
 		return style.Render(fit(source.Clean(text), m.width, false))
 	}
 	p := &m.panes
-	if p.sess.gone && p.sess.selID != "" && p.shown != nil {
+	if p.sess.gone && p.sess.selID != "" && p.shown != nil && !p.showingGroups() {
 		why := "has ended"
 		if p.goneHidden {
 			why = "is hidden by the filter or toggles"

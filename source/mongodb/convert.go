@@ -38,7 +38,19 @@ func newOwnComment() string {
 type layout struct {
 	lean bool
 	opid, typ, active, connID, host, desc, op, ns, micros, secs, txnOpen, plan, client,
-	mongosClient, app, appMeta, users, driver, waiting, yields, lsidID, cursorID []string
+	mongosClient, app, appMeta, users, driver, waiting, yields, lsidID, cursorID, shapeHash []string
+}
+
+// shapeHashLen is how much of a queryShapeHash (64 hex digits on 8.0) is kept: 48 bits tell
+// one server's shapes apart, and the lean projection sends only that much.
+const shapeHashLen = 12
+
+// shapeHash is the kept prefix of a queryShapeHash.
+func shapeHash(h string) string {
+	if len(h) > shapeHashLen {
+		return h[:shapeHashLen]
+	}
+	return h
 }
 
 func path(p string) []string { return strings.Split(p, ".") }
@@ -52,7 +64,7 @@ var full = layout{
 	app: path("appName"), appMeta: path("clientMetadata.application.name"),
 	users: path("effectiveUsers"), driver: path("clientMetadata.driver"),
 	waiting: path("waitingForLock"), yields: path("numYields"), lsidID: path("lsid.id"),
-	cursorID: path("cursor.cursorId"),
+	cursorID: path("cursor.cursorId"), shapeHash: path("queryShapeHash"),
 }
 
 // convert turns one $currentOp document into a Session. It never panics: every field is read
@@ -110,6 +122,7 @@ func (l *layout) convert(doc bson.Raw, host string) source.Session {
 	s.NumYields, _ = num(doc, l.yields...)
 	s.KillPending, _ = boolOK(doc, "killPending")
 	s.Msg = str(doc, "msg")
+	s.QueryShapeHash = shapeHash(str(doc, l.shapeHash...))
 	s.ID = l.sessionID(doc, s)
 	s.Command = l.command(doc)
 	l.describe(doc, &s)

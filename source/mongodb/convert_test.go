@@ -41,7 +41,7 @@ func TestConvertExamples(t *testing.T) {
 			PlanSummary: "COLLSCAN", Client: "10.20.3.17:53422", App: "orders-api", User: "ordersApp@admin",
 			Driver: "mongo-go-driver 2.9.3", Host: "rs0-a.example.net:27017", Desc: "conn1842",
 			ConnectionID: 1842, NumYields: 7402,
-			CommandName: "find", Summary: `{status: "pending", total: {$gt: 100}}`,
+			CommandName: "find", Summary: `{status: "pending", total: {$gt: 100}}`, QueryShapeHash: "9C2F1E3A7D4B",
 		}, `"find":"orders"`, true},
 		{"b_idle_connection.json", source.Session{
 			ID: "conn1650", Type: "idle", Client: "10.20.3.17:53380", App: "orders-api", User: "ordersApp@admin",

@@ -46,6 +46,7 @@ import (
 //	F, Z  the query part's first field names, cut; its number of fields
 //	                                              a larger document
 //	P     the pipeline's length                   the query is a pipeline's first stage
+//	H     queryShapeHash (8.0+), its first 12 hex digits   a string
 //	shard, client_s, killPending, msg, progress: as sent
 var lean = layout{
 	lean: true, opid: path("i"), typ: path("t"), active: path("a"), connID: path("c"),
@@ -53,6 +54,7 @@ var lean = layout{
 	secs: path("s"), txnOpen: path("x"), plan: path("p"), client: path("l"),
 	mongosClient: path("M"), app: path("A"), users: path("e"), driver: path("D"),
 	waiting: path("w"), yields: path("y"), lsidID: path("L"), cursorID: path("K"),
+	shapeHash: path("H"),
 }
 
 // leanMaxValue bounds the command's first value in a lean document (a collection name is at
@@ -91,6 +93,7 @@ func leanProject(me self, host string, commands bool) bson.D {
 		{Key: "y", Value: "$numYields"},
 		{Key: "L", Value: cond(eq("$type", source.TypeIdleSession), "$lsid.id", remove)},
 		{Key: "K", Value: cond(eq("$type", source.TypeIdleCursor), "$cursor.cursorId", remove)},
+		{Key: "H", Value: cond(isType("$queryShapeHash", "string"), bson.D{{Key: "$substrCP", Value: bson.A{"$queryShapeHash", 0, shapeHashLen}}}, remove)},
 	}
 	if host != "" {
 		p[5].Value = cond(eq("$host", host), remove, orNull("$host"))

@@ -467,17 +467,49 @@ func (s *Server) appendOpFieldsLocked(d bson.D, o *op, users []*userCred, rt *ro
 	return d
 }
 
+// queryShapeHash hashes the query's shape as servers from 8.0 do: namespace, command, and the
+// structure of its filter, pipeline, sort and projection with every literal elided (arrays of
+// literals, like $in lists, count as one whatever their length).
 func queryShapeHash(o *op) string {
-	filter := o.body.Lookup("filter")
 	keys := []string{o.ns, o.name}
-	if doc, ok := filter.DocumentOK(); ok {
-		elems, _ := doc.Elements()
-		for _, e := range elems {
-			keys = append(keys, e.Key())
+	for _, f := range []string{"filter", "query", "pipeline", "sort", "projection"} {
+		if v, err := o.body.LookupErr(f); err == nil {
+			keys = append(keys, f)
+			keys = appendShapeKeys(keys, v, 0)
 		}
 	}
 	h := sha256.Sum256([]byte(strings.Join(keys, "\x00")))
 	return strings.ToUpper(hex.EncodeToString(h[:]))
+}
+
+// appendShapeKeys appends the structure of v: field names and nesting, "?" for literals.
+func appendShapeKeys(keys []string, v bson.RawValue, depth int) []string {
+	if depth > 32 {
+		return append(keys, "…")
+	}
+	switch v.Type {
+	case bson.TypeEmbeddedDocument:
+		elems, _ := v.Document().Elements()
+		keys = append(keys, "{")
+		for _, e := range elems {
+			keys = appendShapeKeys(append(keys, e.Key()), e.Value(), depth+1)
+		}
+		return append(keys, "}")
+	case bson.TypeArray:
+		vals, _ := v.Array().Values()
+		keys = append(keys, "[")
+		for _, e := range vals {
+			if e.Type == bson.TypeEmbeddedDocument || e.Type == bson.TypeArray {
+				keys = appendShapeKeys(keys, e, depth+1)
+			}
+		}
+		return append(keys, "]")
+	case bson.TypeString:
+		if s := v.StringValue(); strings.HasPrefix(s, "$") {
+			return append(keys, s) // a field path is structure
+		}
+	}
+	return append(keys, "?")
 }
 
 // lockInfo returns the locks an op holds and its lockStats, by version and read/write.

@@ -2,7 +2,7 @@
 // (sim/mongod) with real driver clients: several applications (each its own mongo.Client with
 // its own appName and, when the server has users, its own user) running long collection
 // scans, an index build whose progress {done, total} advances for minutes, aggregations,
-// operations waiting for a lock, short
+// a pile-up of one slow query every minute or so (pileup.go), operations waiting for a lock, short
 // operations, open transactions between statements, a change-stream-like getMore loop, and
 // idle pooled connections.
 //
@@ -179,6 +179,10 @@ func start(ctx context.Context, opts Options, list []app) (*Workload, error) {
 			w.Stop()
 			return nil, fmt.Errorf("workload: %s cannot reach the server: %w", a.name, err)
 		}
+	}
+	if err := w.startPileup(ctx, runCtx, opts); err != nil {
+		w.Stop()
+		return nil, err
 	}
 	seq := uint64(0)
 	for i, a := range list {
