@@ -16,17 +16,28 @@ import (
 // command, and it counts the bytes received (benchmarks report them).
 type dialer struct {
 	d       net.Dialer
+	book    *addrBook // shared by the dialers of one deployment's clients
 	mu      sync.Mutex
-	open    map[string]int // local "ip:port" → open sockets
 	conns   map[*trackedConn]struct{}
 	closed  bool // closeAll was called: no new sockets
 	bytesIn atomic.Int64
 	// The last failed dial and heartbeat, until the server answers again.
 	dialErr, beatErr atomic.Pointer[error]
+	// onFail, when set, is told of each failed dial (a member being opened gives up at once).
+	onFail atomic.Pointer[func(error)]
 }
 
-func newDialer() *dialer {
-	return &dialer{open: map[string]int{}, conns: map[*trackedConn]struct{}{}}
+// addrBook counts the open sockets by local address. The dialers of a deployment's member
+// clients share one, so that every member recognises every socket of the monitor's.
+type addrBook struct {
+	mu   sync.Mutex
+	open map[string]int // local "ip:port" → open sockets
+}
+
+func newDialer() *dialer { return newDialerSharing(&addrBook{open: map[string]int{}}) }
+
+func newDialerSharing(b *addrBook) *dialer {
+	return &dialer{book: b, conns: map[*trackedConn]struct{}{}}
 }
 
 // closeAll closes every open socket. The driver's Disconnect waits for its monitor, which may
@@ -49,6 +60,9 @@ func (d *dialer) DialContext(ctx context.Context, network, address string) (net.
 	c, err := d.d.DialContext(ctx, network, address)
 	if err != nil {
 		d.dialErr.Store(&err)
+		if f := d.onFail.Load(); f != nil {
+			(*f)(err)
+		}
 		return nil, err
 	}
 	d.dialErr.Store(nil)
@@ -62,7 +76,9 @@ func (d *dialer) DialContext(ctx context.Context, network, address string) (net.
 	d.conns[tc] = struct{}{}
 	if a, ok := c.LocalAddr().(*net.TCPAddr); ok {
 		tc.local = a.String()
-		d.open[tc.local]++
+		d.book.mu.Lock()
+		d.book.open[tc.local]++
+		d.book.mu.Unlock()
 	}
 	return tc, nil
 }
@@ -97,10 +113,10 @@ func (d *dialer) lastFailure() error {
 
 // localAddrs lists the local addresses of the open sockets.
 func (d *dialer) localAddrs() []string {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	out := make([]string, 0, len(d.open))
-	for a := range d.open {
+	d.book.mu.Lock()
+	defer d.book.mu.Unlock()
+	out := make([]string, 0, len(d.book.open))
+	for a := range d.book.open {
 		out = append(out, a)
 	}
 	slices.Sort(out)
@@ -128,8 +144,11 @@ func (c *trackedConn) Close() error {
 		if c.local == "" {
 			return
 		}
-		if c.d.open[c.local]--; c.d.open[c.local] <= 0 {
-			delete(c.d.open, c.local)
+		b := c.d.book
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		if b.open[c.local]--; b.open[c.local] <= 0 {
+			delete(b.open, c.local)
 		}
 	})
 	return c.Conn.Close()

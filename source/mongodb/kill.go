@@ -23,6 +23,14 @@ var killWatch = source.KillWatch{Settle: 600 * time.Millisecond, Poll: 40 * time
 // reused), the opid is sent back in the BSON type the server used, and the outcome is checked
 // afterwards.
 func (s *Source) Kill(ctx context.Context, targets []source.Session) []source.KillResult {
+	if s.fan != nil {
+		return s.fan.kill(ctx, targets)
+	}
+	return s.killHere(ctx, targets)
+}
+
+// killHere kills operations of this node (or through this mongos).
+func (s *Source) killHere(ctx context.Context, targets []source.Session) []source.KillResult {
 	return source.KillSafely(ctx, &killing{s: s, opid: map[string]bson.RawValue{}}, targets, killWatch)
 }
 
@@ -35,6 +43,9 @@ type killing struct {
 func (k *killing) Check(t source.Session) (source.KillOutcome, error) {
 	if t.Type != source.TypeOp || !t.Active {
 		return source.KillNotKillable, fmt.Errorf("%s is an idle %s with no operation to kill", t.ID, strings.TrimPrefix(t.Type, "idle"))
+	}
+	if why := indexBuild(t); why != "" {
+		return source.KillNotKillable, fmt.Errorf("%s %s", t.ID, why)
 	}
 	if _, ok := parseOpID(t.ID); !ok {
 		return source.KillRefused, fmt.Errorf("%q is not an operation id of %s; refresh and pick the operation again", t.ID, k.s.target)
@@ -151,4 +162,17 @@ func withOpID(docs []bson.Raw, opid any) bson.Raw {
 		}
 	}
 	return nil
+}
+
+// indexBuild says why an index build is not killed: killOp on one is documented against
+// (dropIndexes aborts a build cleanly); "" for other operations.
+func indexBuild(t source.Session) string {
+	if !strings.EqualFold(t.CommandName, "createIndexes") && !strings.HasPrefix(t.Msg, "Index Build") {
+		return ""
+	}
+	coll := "<collection>"
+	if _, c, ok := strings.Cut(t.NS, "."); ok && c != "" && c != "$cmd" {
+		coll = c
+	}
+	return fmt.Sprintf("is an index build: killOp is not the way to stop one — drop the index being built (db.%s.dropIndex(<name>)) to abort it", coll)
 }
