@@ -115,7 +115,7 @@ func (f *fanout) open(ctx context.Context, host string) (*Source, error) {
 	defer s.dial.onFail.Store(nil)
 	if err := s.connect(octx, memberOptions(f.base, host)); err != nil {
 		if cause := context.Cause(octx); cause != nil && ctx.Err() == nil {
-			return nil, s.fail(source.ErrUnreachable, cause, fmt.Sprintf("cannot reach %s: %v", host, cause), "cannot reach %s: %v", host, cause)
+			return nil, s.fail(source.ErrUnreachable, cause, fmt.Sprintf("unreachable: %v", cause), "cannot reach %s: %v", host, cause)
 		}
 		return nil, err
 	}
