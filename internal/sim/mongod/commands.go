@@ -97,6 +97,9 @@ func (c *conn) dispatch(req *request) (any, error) {
 	if h.action != "" && !c.can(h.action) {
 		return nil, c.errNotAuthorized(req)
 	}
+	if err := c.memberAllows(req); err != nil {
+		return nil, err
+	}
 	if err := c.holdOp(o); err != nil {
 		return nil, err
 	}
@@ -351,7 +354,9 @@ func cmdServerStatus(c *conn, _ *request) (any, error) {
 	if !s.opts.Mongos {
 		doc = append(doc, s.storage(st)...)
 	}
-	if s.opts.ReplicaSet != "" {
+	if s.rs != nil {
+		doc = append(doc, bson.E{Key: "repl", Value: s.rs.replSection(s)})
+	} else if s.opts.ReplicaSet != "" {
 		doc = append(doc, bson.E{Key: "repl", Value: bson.D{
 			{Key: "hosts", Value: bson.A{s.hostPort}},
 			{Key: "setName", Value: s.opts.ReplicaSet},
@@ -391,6 +396,9 @@ func cmdReplSetGetStatus(c *conn, _ *request) (any, error) {
 			return nil, errorf(codeCommandNotFound, "no such command: 'replSetGetStatus'")
 		}
 		return nil, errorf(codeNoReplication, "not running with --replSet")
+	}
+	if s.rs != nil {
+		return s.rs.status(s), nil
 	}
 	now := time.Now()
 	ts := bson.Timestamp{T: uint32(now.Unix()), I: 1}

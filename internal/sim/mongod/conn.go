@@ -32,12 +32,12 @@ type conn struct {
 	exhaust  bool // streaming hello replies with moreToCome
 }
 
-func newConn(s *Server, id int32, nc net.Conn) *conn {
+func newConn(s *Server, id int32, nc net.Conn, remote string) *conn {
 	return &conn{
 		s:       s,
 		id:      id,
 		nc:      nc,
-		remote:  nc.RemoteAddr().String(),
+		remote:  remote,
 		created: time.Now(),
 		in:      make(chan *message, 8),
 		gone:    make(chan struct{}),
@@ -131,6 +131,9 @@ type request struct {
 	reqID    int32
 	noReply  bool // moreToCome: unacknowledged
 	lastSent int32
+	// secondaryOk: the client accepts a secondary's answer (OP_QUERY flag bit 2, or an
+	// OP_MSG $readPreference other than primary)
+	secondaryOk bool
 }
 
 // handle runs one message; false closes the connection.
@@ -143,10 +146,13 @@ func (c *conn) handle(m *message) bool {
 	case opQuery:
 		req.legacy = true
 		req.db, _, _ = strings.Cut(m.fullName, ".")
+		req.secondaryOk = m.flags&flagQuerySecondaryOk != 0
 	case opMsg:
 		req.exhaust = m.flags&flagExhaustAllowed != 0
 		req.noReply = m.flags&flagMoreToCome != 0
 		req.db, _ = m.body.Lookup("$db").StringValueOK()
+		mode, _ := m.body.Lookup("$readPreference", "mode").StringValueOK()
+		req.secondaryOk = mode != "" && mode != "primary"
 	}
 	first, err := m.body.IndexErr(0)
 	if err == nil {

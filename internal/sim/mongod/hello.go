@@ -20,6 +20,7 @@ func (c *conn) helloLoop(req *request) bool {
 		return c.sendReply(req, nil, errorf(40571, "OP_MSG requests require a $db argument"), 0)
 	}
 	c.recordHandshake(req.body)
+	changed := s.topologyChanged() // taken before the check, so no change slips between
 	awaitFor, awaitable := s.awaitDuration(req.body)
 	streaming := awaitable && req.exhaust && !req.legacy && !req.noReply
 	first := true
@@ -31,10 +32,11 @@ func (c *conn) helloLoop(req *request) bool {
 			c.awaiting = true
 			c.exhaust = streaming
 			s.mu.Unlock()
-			err = c.await(o, awaitFor)
+			err = c.await(o, awaitFor, changed)
 		}
 		var reply bson.D
 		if err == nil {
+			changed = s.topologyChanged() // the next await waits for a change after this reply
 			reply = c.helloReply(req, first)
 		}
 		c.endOp(o)
@@ -71,18 +73,25 @@ func (s *Server) awaitDuration(body bson.Raw) (time.Duration, bool) {
 		return 0, false
 	}
 	pid, ok := tv.Lookup("processId").ObjectIDOK()
-	if !ok || pid != s.processID {
+	cur, counter := s.topologyVersion()
+	if !ok || pid != cur {
 		return 0, false // another process: the topology changed, answer at once
+	}
+	if n, ok := tv.Lookup("counter").AsInt64OK(); !ok || n != counter {
+		return 0, false // the client's view is stale: answer at once
 	}
 	return min(time.Duration(ms)*time.Millisecond, maxAwait), true
 }
 
-// await parks an awaitable hello; killOp interrupts it like any op.
-func (c *conn) await(o *op, d time.Duration) error {
+// await parks an awaitable hello until d passes or the topology changes; killOp interrupts
+// it like any op.
+func (c *conn) await(o *op, d time.Duration, changed <-chan struct{}) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-t.C:
+		return nil
+	case <-changed:
 		return nil
 	case <-o.kill:
 		if !c.sleep(interruptDelay) {
@@ -121,11 +130,14 @@ func (c *conn) helloReply(req *request, first bool) bson.D {
 	s := c.s
 	now := time.Now()
 	d := make(bson.D, 0, 32)
+	pid, counter := s.topologyVersion()
 	d = append(d, bson.E{Key: "topologyVersion", Value: bson.D{
-		{Key: "processId", Value: s.processID},
-		{Key: "counter", Value: int64(0)},
+		{Key: "processId", Value: pid},
+		{Key: "counter", Value: counter},
 	}})
-	if s.opts.ReplicaSet != "" {
+	if s.rs != nil {
+		d = append(d, s.rs.helloFields(s, req.name, now)...)
+	} else if s.opts.ReplicaSet != "" {
 		ts := bson.Timestamp{T: uint32(now.Unix()), I: 1}
 		opTime := bson.D{{Key: "ts", Value: ts}, {Key: "t", Value: int64(1)}}
 		d = append(d,

@@ -69,6 +69,9 @@ func newInternalActivity(s *Server) *internalActivity {
 		{"192.0.2.202", true},
 		{"192.0.2.202", false},
 	} {
+		if s.rs != nil {
+			p.ip = "127.0.0.1" // the members of a simulated set all live on loopback
+		}
 		s.nextConnID++
 		s.totalCreated++
 		ia.peers = append(ia.peers, peerConn{id: s.nextConnID, client: p.ip + ":" + strconv.Itoa(40100+i*17), oplog: p.oplog})
@@ -78,8 +81,9 @@ func newInternalActivity(s *Server) *internalActivity {
 
 // peerCounts is the number of peer connections and how many are active.
 func (ia *internalActivity) peerCounts() (n, active int) {
+	tailed := ia.tailed()
 	for _, p := range ia.peers {
-		if p.oplog {
+		if p.oplog && tailed {
 			active++
 		}
 	}
@@ -132,7 +136,11 @@ func (ia *internalActivity) docsLocked(idle bool, now time.Time, nowStr string) 
 		}
 	}
 	inRound := elapsed % oplogRound
+	tailed := ia.tailed()
 	for i, p := range ia.peers {
+		if !p.oplog || !tailed {
+			p.oplog = false
+		}
 		if !p.oplog && !idle {
 			continue
 		}
@@ -223,4 +231,11 @@ func (ia *internalActivity) appendOplogGetMore(d bson.D, p peerConn, opid int32,
 		bson.E{Key: "flowControlStats", Value: bson.D{}},
 	)
 	return d
+}
+
+// tailed reports whether secondaries tail this member's oplog: only a primary's (chained
+// replication is not modelled), and always on a standalone primary-like Options.ReplicaSet.
+func (ia *internalActivity) tailed() bool {
+	s := ia.s
+	return s.rs == nil || s.rs.role(s.rsIdx) == rolePrimary
 }

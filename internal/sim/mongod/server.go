@@ -114,10 +114,20 @@ type Server struct {
 	synth        []synthConn
 	synthGen     synthState
 	internal     *internalActivity // replica-set internal threads and peers (nil when standalone)
+	down         bool              // a member stopped by ReplicaSet.Stop: refuses and drops connections
+
+	rs      *ReplicaSet // the set this server is a member of (StartReplicaSet), else nil
+	rsIdx   int         // its index in rs
+	cluster *Cluster    // the cluster this server is the mongos of (StartCluster), else nil
 }
 
 // Start listens and serves until Close.
-func Start(opts Options) (*Server, error) {
+func Start(opts Options) (*Server, error) { return start(opts, nil, nil) }
+
+// start is Start for the members of a replica set or cluster: users, when not nil, is the
+// set's shared user table (so that mongos and shards agree on who a user is, and the SCRAM
+// keys are derived once), and bind attaches the server to its set before it serves.
+func start(opts Options, users map[string]*userCred, bind func(*Server)) (*Server, error) {
 	if opts.Addr == "" {
 		opts.Addr = "127.0.0.1:0"
 	}
@@ -143,9 +153,10 @@ func Start(opts Options) (*Server, error) {
 	if opts.Synthetic < 0 {
 		return nil, fmt.Errorf("sim/mongod: Options.Synthetic is %d; use 0 or more", opts.Synthetic)
 	}
-	users, err := buildUsers(opts.Users)
-	if err != nil {
-		return nil, err
+	if users == nil {
+		if users, err = buildUsers(opts.Users); err != nil {
+			return nil, err
+		}
 	}
 	ln, err := net.Listen("tcp", opts.Addr)
 	if err != nil {
@@ -166,13 +177,16 @@ func Start(opts Options) (*Server, error) {
 	}
 	_, port, _ := net.SplitHostPort(s.addr)
 	s.hostPort = net.JoinHostPort(opts.Host, port)
+	if bind != nil {
+		bind(s)
+	}
 	if opts.ReplicaSet != "" {
 		s.internal = newInternalActivity(s)
 	}
 	s.AddSynthetic(opts.Synthetic)
 	s.SetCurrentOpFault(opts.CurrentOpFault)
 	s.wg.Add(1)
-	go s.acceptLoop()
+	go s.acceptLoop(ln)
 	return s, nil
 }
 
@@ -186,7 +200,10 @@ func (s *Server) URI() string { return "mongodb://" + s.addr + "/?directConnecti
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
 		close(s.done)
-		s.ln.Close()
+		s.mu.Lock()
+		ln := s.ln
+		s.mu.Unlock()
+		ln.Close()
 		s.DropConnections()
 	})
 	s.wg.Wait()
@@ -238,10 +255,10 @@ func (s *Server) nextOpIDLocked(held bool) int32 {
 
 func (s *Server) nextRequestID() int32 { return s.requestSeq.Add(1) }
 
-func (s *Server) acceptLoop() {
+func (s *Server) acceptLoop(ln net.Listener) {
 	defer s.wg.Done()
 	for {
-		nc, err := s.ln.Accept()
+		nc, err := ln.Accept()
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
 				return
@@ -266,15 +283,26 @@ func (s *Server) acceptLoop() {
 			return
 		default:
 		}
-		s.nextConnID++
-		s.totalCreated++
-		c := newConn(s, s.nextConnID, nc)
-		s.conns[c.id] = c
-		s.wg.Add(2)
+		if s.down {
+			s.mu.Unlock()
+			nc.Close()
+			continue
+		}
+		c := s.addConnLocked(nc, nc.RemoteAddr().String())
 		s.mu.Unlock()
 		go c.readLoop()
 		go c.serve()
 	}
+}
+
+// addConnLocked registers a new connection; the caller starts its two goroutines.
+func (s *Server) addConnLocked(nc net.Conn, remote string) *conn {
+	s.nextConnID++
+	s.totalCreated++
+	c := newConn(s, s.nextConnID, nc, remote)
+	s.conns[c.id] = c
+	s.wg.Add(2)
+	return c
 }
 
 func (s *Server) removeConn(c *conn) {
