@@ -110,12 +110,13 @@ func (f *fanout) open(ctx context.Context, host string) (*Source, error) {
 	}
 	octx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	fail := func(err error) { cancel(err) }
+	fail := func(err error) { cancel(&dialError{err}) }
 	s.dial.onFail.Store(&fail)
 	defer s.dial.onFail.Store(nil)
 	if err := s.connect(octx, memberOptions(f.base, host)); err != nil {
-		if cause := context.Cause(octx); cause != nil && ctx.Err() == nil {
-			return nil, s.fail(source.ErrUnreachable, cause, fmt.Sprintf("unreachable: %v", cause), "cannot reach %s: %v", host, cause)
+		var de *dialError
+		if errors.As(context.Cause(octx), &de) && !cancelled(ctx) {
+			return nil, s.fail(source.ErrUnreachable, de.err, fmt.Sprintf("unreachable: %v", de.err), "cannot reach %s: %v", host, de.err)
 		}
 		return nil, err
 	}
@@ -260,7 +261,7 @@ func (f *fanout) poll(ctx context.Context, m *member, q source.Query) polled {
 			}
 		}()
 	}
-	snap, err = m.src.snapshot(ctx, q, true)
+	snap, err = f.read(ctx, m.src, q)
 	wg.Wait()
 	if cancelled(ctx) {
 		return f.stale(m, p, "the refresh was cancelled")
@@ -288,6 +289,27 @@ func (f *fanout) poll(ctx context.Context, m *member, q source.Query) polled {
 	m.last, m.lastM = p.sessions, p.member
 	return p
 }
+
+// read takes a member's snapshot. A dial to the member that fails meanwhile (it went down:
+// refused, unknown host) ends the read at once instead of at the refresh's deadline.
+func (f *fanout) read(ctx context.Context, src *Source, q source.Query) (*source.Snapshot, error) {
+	rctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	fail := func(err error) { cancel(&dialError{err}) }
+	src.dial.onFail.Store(&fail)
+	defer src.dial.onFail.Store(nil)
+	snap, err := src.snapshot(rctx, q, true)
+	var de *dialError
+	if err != nil && errors.As(context.Cause(rctx), &de) && !cancelled(ctx) {
+		return nil, src.fail(source.ErrUnreachable, de.err, fmt.Sprintf("unreachable: %v", de.err), "cannot reach %s: %v", src.target, de.err)
+	}
+	return snap, err
+}
+
+// dialError is a failed dial that ended a member's read.
+type dialError struct{ err error }
+
+func (e *dialError) Error() string { return e.err.Error() }
 
 // failed records a failed read and starts (or lengthens) the member's backoff.
 func (f *fanout) failed(m *member, p polled, err error) polled {
