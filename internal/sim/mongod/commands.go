@@ -100,6 +100,11 @@ func (c *conn) dispatch(req *request) (any, error) {
 	if err := c.memberAllows(req); err != nil {
 		return nil, err
 	}
+	if s.cluster != nil {
+		if reply, routed, err := s.cluster.route(c, req); routed {
+			return reply, err
+		}
+	}
 	if err := c.holdOp(o); err != nil {
 		return nil, err
 	}
@@ -429,6 +434,9 @@ func cmdListShards(c *conn, _ *request) (any, error) {
 	if !s.opts.Mongos {
 		return nil, errorf(codeCommandNotFound, "no such command: 'listShards'")
 	}
+	if s.cluster != nil {
+		return s.cluster.listShards(), nil
+	}
 	shards := bson.A{}
 	for i, name := range s.opts.Shards {
 		shards = append(shards, bson.D{
@@ -579,7 +587,7 @@ func (c *conn) mayKill(opid int32) bool {
 	defer s.mu.Unlock()
 	for _, cc := range s.conns {
 		if cc.op != nil && cc.op.opid == opid {
-			return coauthorized(mine, cc.users)
+			return coauthorized(mine, cc.effectiveUsersLocked())
 		}
 	}
 	return false

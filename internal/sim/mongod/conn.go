@@ -30,6 +30,18 @@ type conn struct {
 	op       *op
 	awaiting bool // parked in an awaitable hello
 	exhaust  bool // streaming hello replies with moreToCome
+	// imp is the client a mongos runs the current request for, on a mongos→shard pool
+	// connection (see cluster.go); nil otherwise
+	imp *impersonation
+}
+
+// effectiveUsersLocked are the users an operation runs for: the routed client's on a pool
+// connection that carries a request, else the connection's own.
+func (c *conn) effectiveUsersLocked() []*userCred {
+	if c.imp != nil {
+		return c.imp.users
+	}
+	return c.users
 }
 
 func newConn(s *Server, id int32, nc net.Conn, remote string) *conn {

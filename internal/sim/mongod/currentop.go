@@ -204,9 +204,16 @@ func (s *Server) formatTime(t time.Time) string {
 
 // currentOpDocs builds the $currentOp stage output for the caller.
 func (s *Server) currentOpDocs(caller *conn, o curOpOptions) []bson.D {
+	if s.cluster != nil && !o.localOps {
+		return s.cluster.currentOpDocs(caller.snapshotUsers(), o)
+	}
+	return s.currentOpDocsFor(caller.snapshotUsers(), o)
+}
+
+// currentOpDocsFor is the $currentOp output for a caller authenticated as mine.
+func (s *Server) currentOpDocsFor(mine []*userCred, o curOpOptions) []bson.D {
 	now := time.Now()
 	nowStr := s.formatTime(now)
-	mine := caller.snapshotUsers()
 	filter := s.authEnabled() && !o.allUsers
 	visible := func(users []*userCred) bool { return !filter || coauthorized(mine, users) }
 
@@ -224,7 +231,7 @@ func (s *Server) currentOpDocs(caller *conn, o curOpOptions) []bson.D {
 	}
 	docs = make([]bson.D, 0, len(conns)+len(s.synth)+16)
 	for _, c := range conns {
-		if (c.op == nil && !o.idleConnections) || !visible(c.users) {
+		if (c.op == nil && !o.idleConnections) || !visible(c.effectiveUsersLocked()) {
 			continue
 		}
 		docs = append(docs, s.connDocLocked(c, nil, now, nowStr, o.truncateOps))
@@ -282,8 +289,12 @@ func (s *Server) connDocLocked(c *conn, rt *route, now time.Time, nowStr string,
 			bson.E{Key: "client", Value: c.remote},
 		)
 	}
-	if c.appName != "" {
-		d = append(d, bson.E{Key: "appName", Value: c.appName})
+	appName, meta, users := c.appName, c.meta, c.users
+	if c.imp != nil {
+		appName, meta, users = c.imp.appName, c.imp.meta, c.imp.users
+	}
+	if appName != "" {
+		d = append(d, bson.E{Key: "appName", Value: appName})
 	}
 	if rt != nil {
 		meta := slices.Clone(c.meta)
@@ -293,24 +304,24 @@ func (s *Server) connDocLocked(c *conn, rt *route, now time.Time, nowStr string,
 			{Key: "version", Value: s.opts.Profile.Version},
 		}})
 		d = append(d, bson.E{Key: "clientMetadata", Value: meta})
-	} else if c.meta != nil {
-		d = append(d, bson.E{Key: "clientMetadata", Value: c.meta})
+	} else if meta != nil {
+		d = append(d, bson.E{Key: "clientMetadata", Value: meta})
 	}
 	d = append(d,
 		bson.E{Key: "active", Value: c.op != nil},
 		bson.E{Key: "currentOpTime", Value: nowStr},
 	)
-	if len(c.users) > 0 {
-		d = append(d, bson.E{Key: "effectiveUsers", Value: usersArray(c.users)})
+	if len(users) > 0 {
+		d = append(d, bson.E{Key: "effectiveUsers", Value: usersArray(users)})
 	}
-	if rt != nil {
+	if rt != nil || c.imp != nil {
 		d = append(d, bson.E{Key: "runBy", Value: systemUsers()})
 	}
 	if s.ver.atLeast(5, 0) {
 		d = append(d, bson.E{Key: "threaded", Value: true})
 	}
 	if c.op != nil {
-		d = s.appendOpFieldsLocked(d, c.op, c.users, rt, now, truncate)
+		d = s.appendOpFieldsLocked(d, c.op, users, rt, now, truncate)
 	}
 	return d
 }

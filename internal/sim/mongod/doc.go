@@ -46,7 +46,14 @@
 // On mongos, synthetic connections are clients of the mongos: they show with localOps:true
 // (and count in serverStatus), while the default fan-out shows the shard view.
 //
-// Simplifications: users' roles apply to every database; the mongos shard-side opid equals
-// the simulator's opid; a replica set lists only this member in hello.hosts (peers are
-// synthetic); the server never compresses and never changes topology.
+// Replica sets and sharded clusters of real listeners: StartReplicaSet runs N members (each
+// its own address, connections, opids and counters; hello, serverStatus.repl and
+// replSetGetStatus from one shared view; StepDown, Stop, Restart, SetLag for faults) and
+// StartCluster a mongos routing to shard replica sets (see cluster.go).
+//
+// Simplifications: users' roles apply to every database; a single Options.ReplicaSet server
+// lists only itself in hello.hosts (its peers are synthetic) and the single-process
+// Options.Mongos emulation reports synthetic shards whose opid equals the simulator's; data
+// is not replicated (a secondary's optime is the clock minus its lag); the server never
+// compresses.
 package mongod

@@ -111,6 +111,10 @@ func (c *conn) killShardOp(req *request, spec string) (any, error) {
 		return nil, c.errNotAuthorized(req)
 	}
 	opid := int32(uint32(n))
+	if s.cluster != nil {
+		s.cluster.killOp(idx, opid)
+		return bson.D{{Key: "shard", Value: shard}, {Key: "shardid", Value: opid}, {Key: "ok", Value: 1.0}}, nil
+	}
 	s.mu.Lock()
 	for _, cc := range s.conns {
 		o := cc.op

@@ -114,6 +114,12 @@ func (rs *ReplicaSet) URI() string {
 
 // seeds are the hosts hello lists: data-bearing, non-hidden members.
 func (rs *ReplicaSet) seeds() []string {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	return rs.seedsLocked()
+}
+
+func (rs *ReplicaSet) seedsLocked() []string {
 	var out []string
 	for i, s := range rs.members {
 		if st := rs.state[i]; !st.arbiter && !st.hidden {
@@ -234,6 +240,32 @@ func (rs *ReplicaSet) SetLag(i int, d time.Duration) {
 	}
 }
 
+// dataMembersUp are the data-bearing members that are up, hidden ones included.
+func (rs *ReplicaSet) dataMembersUp() []*Server {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	var out []*Server
+	for i, s := range rs.members {
+		if st := rs.state[i]; !st.down && !st.arbiter {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// secondariesUp are the secondaries a read preference may pick (not hidden, up).
+func (rs *ReplicaSet) secondariesUp() []*Server {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	var out []*Server
+	for i, s := range rs.members {
+		if rs.roleLocked(i) == roleSecondary && !rs.state[i].hidden {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
 // Close stops every member.
 func (rs *ReplicaSet) Close() {
 	for _, s := range rs.members {
@@ -307,7 +339,7 @@ func (rs *ReplicaSet) helloFields(s *Server, cmd string, now time.Time) bson.D {
 	i := s.rsIdx
 	r := rs.roleLocked(i)
 	hosts := bson.A{}
-	for _, h := range rs.seeds() {
+	for _, h := range rs.seedsLocked() {
 		hosts = append(hosts, h)
 	}
 	d := bson.D{{Key: "hosts", Value: hosts}}
@@ -358,7 +390,7 @@ func (rs *ReplicaSet) replSection(s *Server) bson.D {
 	defer rs.mu.Unlock()
 	r := rs.roleLocked(s.rsIdx)
 	hosts := bson.A{}
-	for _, h := range rs.seeds() {
+	for _, h := range rs.seedsLocked() {
 		hosts = append(hosts, h)
 	}
 	d := bson.D{

@@ -14,12 +14,16 @@ const (
 	codeNotWritablePrimary      int32 = 10107
 	codeNotPrimaryNoSecondaryOk int32 = 13435
 	codeNotPrimaryOrSecondary   int32 = 13436
+	codeHostUnreachable         int32 = 6
+	codeFailedToSatisfyReadPref int32 = 133
 )
 
 func init() {
 	codeNames[codeNotWritablePrimary] = "NotWritablePrimary"
 	codeNames[codeNotPrimaryNoSecondaryOk] = "NotPrimaryNoSecondaryOk"
 	codeNames[codeNotPrimaryOrSecondary] = "NotPrimaryOrSecondary"
+	codeNames[codeHostUnreachable] = "HostUnreachable"
+	codeNames[codeFailedToSatisfyReadPref] = "FailedToSatisfyReadPreference"
 }
 
 // Which commands a member that is not primary runs, as mongod's Command::secondaryAllowed
@@ -90,7 +94,7 @@ func (rs *ReplicaSet) status(s *Server) bson.D {
 		bson.E{Key: "majorityVoteCount", Value: majority},
 		bson.E{Key: "writeMajorityCount", Value: majority},
 		bson.E{Key: "votingMembersCount", Value: int32(voting)},
-		bson.E{Key: "writableVotingMembersCount", Value: int32(len(rs.seeds()))},
+		bson.E{Key: "writableVotingMembersCount", Value: int32(len(rs.seedsLocked()))},
 		bson.E{Key: "optimes", Value: bson.D{
 			{Key: "lastCommittedOpTime", Value: committed},
 			{Key: "readConcernMajorityOpTime", Value: committed},
