@@ -1,0 +1,139 @@
+package mongodb
+
+import (
+	"context"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/currentop/currentop/internal/sim/mongod"
+	"github.com/currentop/currentop/source"
+)
+
+func startCluster(t testing.TB, o mongod.ClusterOptions) *mongod.Cluster {
+	t.Helper()
+	cl, err := mongod.StartCluster(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cl.Close)
+	return cl
+}
+
+func TestShardedEveryMember(t *testing.T) {
+	cl := startCluster(t, mongod.ClusterOptions{Shards: 2, Members: 3})
+	s, _ := openSet(t, cl.URI())
+	app := rawClient(t, cl.URI(), "app-via-mongos")
+	routed := holdFind(t, app, "routed", time.Minute)
+	sec := cl.Shards()[1].Members()[2]
+	holdFind(t, memberClient(t, sec, "app-direct"), "direct_on_secondary", time.Minute)
+
+	snap := waitSnap(t, s, source.Query{}, "with both finds", func(snap *source.Snapshot) bool {
+		return hasSession(snap, onColl("routed")) != nil && hasSession(snap, onColl("direct_on_secondary")) != nil
+	})
+	if len(snap.Members) != 7 || snap.Members[0].Kind != "mongos" {
+		t.Fatalf("members %+v: want the mongos and 2 × 3 shard members", snap.Members)
+	}
+	for _, rs := range cl.Shards() {
+		for _, m := range rs.Members() {
+			got := memberByHost(snap, m.Addr())
+			if got == nil || !got.OK || got.Set != rs.Name() {
+				t.Errorf("shard member %s: %+v", m.Addr(), got)
+			}
+		}
+	}
+	d := hasSession(snap, onColl("direct_on_secondary"))
+	if d.Host != sec.Addr() || d.Shard != "shard02" || !strings.HasPrefix(d.ID, sec.Addr()+"/") {
+		t.Errorf("the secondary's find: host %s shard %s id %s", d.Host, d.Shard, d.ID)
+	}
+	r := *hasSession(snap, onColl("routed"))
+	if r.App != "app-via-mongos" || r.Shard == "" || !strings.HasPrefix(r.ID, r.Host+"/") {
+		t.Errorf("the routed find: %+v", r)
+	}
+	if snap.Server.Kind != "mongos" || snap.Partial {
+		t.Errorf("server %+v partial %v %q", snap.Server, snap.Partial, snap.Warnings)
+	}
+	// The application's connection is the mongos's: the clients pane has it.
+	found := false
+	for _, c := range snap.Clients {
+		found = found || contains(c.Apps, "app-via-mongos")
+	}
+	if !found {
+		t.Errorf("clients %+v lack the application connected to the mongos", snap.Clients)
+	}
+	// A kill goes to the shard member that runs the operation.
+	res := s.Kill(context.Background(), []source.Session{r})
+	if res[0].Outcome != source.KillGone && res[0].Outcome != source.KillPending {
+		t.Fatalf("kill: %+v", res)
+	}
+	select {
+	case err := <-routed:
+		if err == nil {
+			t.Error("the routed find ended without an error")
+		}
+	case <-time.After(guard):
+		t.Fatal("the routed find was not killed")
+	}
+}
+
+// A mongos whose shards' members cannot be dialled from here: its own fan-out stands in.
+func TestShardedMembersOutOfReach(t *testing.T) {
+	srv := startSim(t, mongod.Options{Mongos: true}) // lists shard hosts under example.net
+	s := openSource(t, srv.URI())
+	snap := snapshot(t, s, source.Query{})
+	if len(snap.Members) != 3 || snap.Members[0].Kind != "mongos" || snap.Members[1].OK {
+		t.Errorf("members %+v", snap.Members)
+	}
+	if !snap.Partial || !strings.Contains(strings.Join(snap.Warnings, "\n"), "cannot be reached directly") {
+		t.Errorf("warnings %q: want one saying what is not covered", snap.Warnings)
+	}
+}
+
+// BenchmarkRefreshCluster refreshes a cluster of 16 shards × 3 members: every member read
+// directly, in parallel. The budget is ≤ 1 s a refresh and ≤ 100 MB resident.
+func BenchmarkRefreshCluster(b *testing.B) {
+	cl := startCluster(b, mongod.ClusterOptions{Shards: 16, Members: 3})
+	s, err := Open(context.Background(), Config{URI: cl.URI(), Timeout: time.Minute})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = s.Close() })
+	q := source.Query{Lean: true}
+	snap, err := s.Snapshot(context.Background(), q) // opens the 48 member clients
+	if err != nil {
+		b.Fatal(err)
+	}
+	if len(snap.Members) != 49 || snap.Partial {
+		b.Fatalf("%d members, partial %v %q", len(snap.Members), snap.Partial, snap.Warnings)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := s.Snapshot(context.Background(), q); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if rss := residentMB(); rss > 0 {
+		b.ReportMetric(rss, "RSS-MB")
+	}
+}
+
+// residentMB is this process's resident memory (Linux), 0 when unknown. The simulated cluster
+// runs in the same process, so it is an upper bound on the monitor's own.
+func residentMB() float64 {
+	if runtime.GOOS != "linux" {
+		return 0
+	}
+	b, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 2 {
+		return 0
+	}
+	pages, _ := strconv.ParseFloat(f[1], 64)
+	return pages * float64(os.Getpagesize()) / (1 << 20)
+}
