@@ -487,7 +487,7 @@ func firstError(got []polled) string {
 // per IP, one Member per listed member (arbiters from replSetGetStatus when known), and a
 // warning per member that did not answer. With the primary scope only primaries are kept.
 func (f *fanout) merge(q source.Query, got []polled, list []memberInfo, sets map[string]replStatus) *source.Snapshot {
-	snap := &source.Snapshot{Source: "mongodb", Target: f.parent.target, TakenAt: f.now().UTC()}
+	snap := &source.Snapshot{Source: "mongodb", Target: f.parent.target, TakenAt: time.Now().UTC()}
 	primaryOnly := strings.EqualFold(strings.TrimSpace(q.Members), source.MembersPrimary)
 	byHost := map[string]*polled{}
 	for i := range got {

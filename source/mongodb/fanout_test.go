@@ -98,6 +98,7 @@ func onColl(coll string) func(*source.Session) bool {
 func TestReplicaSetDiscoveryAndMerge(t *testing.T) {
 	rs := startSet(t, mongod.ReplicaSetOptions{Members: 3, Arbiter: true})
 	ms := rs.Members()
+	rs.SetLag(2, 30*time.Second)
 	s, _ := openSet(t, rs.URI())
 	holdFind(t, memberClient(t, ms[0], "app-p"), "on_primary", time.Minute)
 	holdFind(t, memberClient(t, ms[1], "app-s1"), "on_secondary", time.Minute)
@@ -121,6 +122,12 @@ func TestReplicaSetDiscoveryAndMerge(t *testing.T) {
 		if m == nil || m.State != state || !m.OK {
 			t.Errorf("member %s: %+v, want %s and answering", host, m, state)
 		}
+	}
+	if m := memberByHost(snap, ms[2].Addr()); m == nil || m.LagS == nil || *m.LagS < 29 || *m.LagS > 31 {
+		t.Errorf("lagging member %+v: want a lag of 30s", m)
+	}
+	if m := memberByHost(snap, ms[0].Addr()); m == nil || m.LagS == nil || *m.LagS != 0 {
+		t.Errorf("primary %+v: want a lag of 0", m)
 	}
 	if m := memberByHost(snap, ms[3].Addr()); m != nil && m.Kind != "arbiter" {
 		t.Errorf("arbiter kind %q", m.Kind)
