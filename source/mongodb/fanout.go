@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
@@ -56,11 +57,13 @@ type fanout struct {
 
 // member is one member's client and what it last said.
 type member struct {
-	info memberInfo
+	host, set string     // never change: a member is known by its host
+	info      memberInfo // guarded by fanout.mu (discovery updates it)
 
-	mu      sync.Mutex // one poll at a time
-	src     *Source    // nil until first read
-	closed  bool
+	src    atomic.Pointer[Source] // nil until first read
+	closed atomic.Bool
+
+	mu      sync.Mutex       // one poll at a time; guards what follows
 	last    []source.Session // its sessions as last seen (IDs prefixed, Host set)
 	lastM   source.Member
 	fails   int
@@ -134,12 +137,10 @@ func (f *fanout) sync(t topology) {
 		k := strings.ToLower(mi.Host)
 		keep[k] = true
 		if m := f.members[k]; m != nil {
-			m.mu.Lock()
 			m.info = mi
-			m.mu.Unlock()
 			continue
 		}
-		f.members[k] = &member{info: mi}
+		f.members[k] = newMember(mi)
 	}
 	for k, m := range f.members {
 		if !keep[k] && !m.info.Hidden {
@@ -155,7 +156,7 @@ func (f *fanout) addHidden(ms []memberInfo) {
 	defer f.mu.Unlock()
 	for _, mi := range ms {
 		if mi.Hidden && f.members[strings.ToLower(mi.Host)] == nil {
-			f.members[strings.ToLower(mi.Host)] = &member{info: mi}
+			f.members[strings.ToLower(mi.Host)] = newMember(mi)
 		}
 	}
 }
@@ -172,21 +173,23 @@ func (f *fanout) member(host string) *member {
 	return f.members[strings.ToLower(host)]
 }
 
+func newMember(mi memberInfo) *member { return &member{host: mi.Host, set: mi.Set, info: mi} }
+
 func (m *member) close() {
-	m.mu.Lock()
-	src := m.src
-	m.src, m.closed = nil, true
-	m.mu.Unlock()
-	if src != nil {
+	m.closed.Store(true)
+	if src := m.src.Swap(nil); src != nil {
 		_ = src.Close()
 	}
 }
 
 // client is the member's open Source, or nil.
-func (m *member) client() *Source {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.src
+func (m *member) client() *Source { return m.src.Load() }
+
+// infoOf is what discovery last said of m.
+func (f *fanout) infoOf(m *member) memberInfo {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return m.info
 }
 
 // close closes every member's client.
@@ -225,8 +228,8 @@ type polled struct {
 func (f *fanout) poll(ctx context.Context, m *member, q source.Query) polled {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	p := polled{info: m.info}
-	if m.closed {
+	p := polled{info: f.infoOf(m)}
+	if m.closed.Load() {
 		return f.stale(m, p, "it left the deployment")
 	}
 	if cancelled(ctx) {
@@ -235,15 +238,23 @@ func (f *fanout) poll(ctx context.Context, m *member, q source.Query) polled {
 	if f.now().Before(m.retryAt) {
 		return f.stale(m, p, m.err)
 	}
-	if m.src == nil {
-		src, err := f.open(ctx, m.info.Host)
+	src := m.src.Load()
+	if src == nil {
+		var err error
+		src, err = f.open(ctx, m.host)
 		if err != nil {
 			if cancelled(ctx) {
 				return f.stale(m, p, "the refresh was cancelled")
 			}
 			return f.failed(m, p, err)
 		}
-		m.src = src
+		m.src.Store(src)
+		if m.closed.Load() { // it left the deployment meanwhile
+			if m.src.CompareAndSwap(src, nil) {
+				_ = src.Close()
+			}
+			return f.stale(m, p, "it left the deployment")
+		}
 	}
 	var (
 		snap *source.Snapshot
@@ -252,7 +263,6 @@ func (f *fanout) poll(ctx context.Context, m *member, q source.Query) polled {
 	)
 	if f.isSharded() && m.lastM.State == "PRIMARY" {
 		// The shard's lag, from its primary (replSetGetStatus), beside its snapshot.
-		src := m.src
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -261,7 +271,7 @@ func (f *fanout) poll(ctx context.Context, m *member, q source.Query) polled {
 			}
 		}()
 	}
-	snap, err = f.read(ctx, m.src, q)
+	snap, err = f.read(ctx, src, q)
 	wg.Wait()
 	if cancelled(ctx) {
 		return f.stale(m, p, "the refresh was cancelled")
@@ -270,13 +280,13 @@ func (f *fanout) poll(ctx context.Context, m *member, q source.Query) polled {
 		return f.failed(m, p, err)
 	}
 	m.fails, m.err, m.retryAt = 0, "", time.Time{}
-	p.member = memberOf(m.info, snap)
+	p.member = memberOf(p.info, snap)
 	p.sessions = make([]source.Session, 0, len(snap.Sessions))
 	for _, s := range snap.Sessions {
-		s.ID = m.info.Host + "/" + s.ID
-		s.Host = m.info.Host
+		s.ID = m.host + "/" + s.ID
+		s.Host = m.host
 		if f.isSharded() {
-			s.Shard = m.info.Set
+			s.Shard = m.set
 		}
 		p.sessions = append(p.sessions, s)
 	}
@@ -284,7 +294,7 @@ func (f *fanout) poll(ctx context.Context, m *member, q source.Query) polled {
 	p.server = &snap.Server
 	p.partial = snap.Partial
 	for _, w := range snap.Warnings {
-		p.warnings = append(p.warnings, m.info.Host+": "+w)
+		p.warnings = append(p.warnings, m.host+": "+w)
 	}
 	m.last, m.lastM = p.sessions, p.member
 	return p
@@ -322,7 +332,7 @@ func (f *fanout) failed(m *member, p polled, err error) polled {
 // stale is the member as last seen, marked as not answering.
 func (f *fanout) stale(m *member, p polled, why string) polled {
 	p.member = m.lastM
-	p.member.Host, p.member.Kind, p.member.Set = m.info.Host, memberKind(m.info), m.info.Set
+	p.member.Host, p.member.Kind, p.member.Set = m.host, memberKind(p.info), m.set
 	p.member.OK, p.member.Stale, p.member.Error = false, true, why
 	p.member.Sample = nil
 	p.sessions = make([]source.Session, len(m.last))
@@ -421,10 +431,44 @@ func (f *fanout) snapshot(ctx context.Context, q source.Query) (*source.Snapshot
 	if err != nil {
 		return nil, err
 	}
+	if strings.EqualFold(strings.TrimSpace(q.Members), source.MembersPrimary) {
+		poll = f.likelyPrimaries(poll)
+	}
 	if t.sharded {
 		return f.sharded(outer, ctx, q, poll, list, warnings)
 	}
 	return f.replicaSet(ctx, q, poll, list, warnings)
+}
+
+// likelyPrimaries keeps, of each set, the member discovery names primary, else the one that
+// answered as primary last time, else all of them (merge keeps those that answer as primary).
+func (f *fanout) likelyPrimaries(poll []memberInfo) []memberInfo {
+	best := map[string]string{} // set → host
+	for _, mi := range poll {
+		if mi.Primary {
+			best[mi.Set] = mi.Host
+		}
+	}
+	for _, mi := range poll {
+		if _, ok := best[mi.Set]; ok {
+			continue
+		}
+		if m := f.member(mi.Host); m != nil {
+			m.mu.Lock()
+			wasPrimary := m.lastM.OK && m.lastM.State == "PRIMARY"
+			m.mu.Unlock()
+			if wasPrimary {
+				best[mi.Set] = mi.Host
+			}
+		}
+	}
+	var out []memberInfo
+	for _, mi := range poll {
+		if h, ok := best[mi.Set]; !ok || h == mi.Host {
+			out = append(out, mi)
+		}
+	}
+	return out
 }
 
 // replicaSet reads the polled members and the set's status (lag) at once.

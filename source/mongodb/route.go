@@ -80,9 +80,9 @@ func (f *fanout) detail(ctx context.Context, m *member, rest string, t source.Se
 	if err != nil {
 		return nil, err
 	}
-	got.ID, got.Host = t.ID, m.info.Host
+	got.ID, got.Host = t.ID, m.host
 	if f.isSharded() {
-		got.Shard = m.info.Set
+		got.Shard = m.set
 	}
 	return got, nil
 }

@@ -64,6 +64,15 @@ func TestShardedEveryMember(t *testing.T) {
 	if !found {
 		t.Errorf("clients %+v lack the application connected to the mongos", snap.Clients)
 	}
+	prim := snapshot(t, s, source.Query{Members: source.MembersPrimary})
+	if len(prim.Members) != 3 || hasSession(prim, onColl("direct_on_secondary")) != nil || hasSession(prim, onColl("routed")) == nil {
+		t.Errorf("primary scope: members %+v", prim.Members)
+	}
+	for _, m := range prim.Members[1:] {
+		if m.State != "PRIMARY" {
+			t.Errorf("primary scope lists %+v", m)
+		}
+	}
 	// A kill goes to the shard member that runs the operation.
 	res := s.Kill(context.Background(), []source.Session{r})
 	if res[0].Outcome != source.KillGone && res[0].Outcome != source.KillPending {
