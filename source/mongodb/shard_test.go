@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"go.mongodb.org/mongo-driver/v2/bson"
+
 	"github.com/currentop/currentop/internal/sim/mongod"
 	"github.com/currentop/currentop/source"
 )
@@ -145,4 +147,42 @@ func residentMB() float64 {
 	}
 	pages, _ := strconv.ParseFloat(f[1], 64)
 	return pages * float64(os.Getpagesize()) / (1 << 20)
+}
+
+// Through a mongos whose shards are out of reach, a write is killed with killSessions on its
+// session: killOp through a mongos does not reach writes on the shards.
+func TestShardedWriteKilledBySession(t *testing.T) {
+	srv := startSim(t, mongod.Options{Mongos: true})
+	s := openSource(t, srv.URI())
+	app := rawClient(t, srv.URI(), "writer")
+	done := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), guard)
+		defer cancel()
+		done <- app.Database("test").RunCommand(ctx, bson.D{
+			{Key: "update", Value: "held_write"},
+			{Key: "updates", Value: bson.A{bson.D{{Key: "q", Value: bson.D{{Key: "x", Value: 1}}}, {Key: "u", Value: bson.D{{Key: "$set", Value: bson.D{{Key: "y", Value: 2}}}}}}}},
+			{Key: "comment", Value: bson.D{{Key: "sim", Value: bson.D{{Key: "holdMS", Value: 60_000}}}}},
+		}).Err()
+	}()
+	w := waitSession(t, s, source.Query{}, "the held write", func(ss *source.Session) bool { return ss.NS == "test.held_write" })
+	k := &killing{s: s, opid: map[string]bson.RawValue{}, lsid: map[string]bson.RawValue{}}
+	if cur := k.Reread(context.Background(), []source.Session{w}); !cur[0].Found {
+		t.Fatalf("re-read: %+v", cur[0])
+	}
+	if _, ok := k.lsid[w.ID]; !ok {
+		t.Fatal("the write's session was not kept: killOp would be sent through the mongos")
+	}
+	res := s.Kill(context.Background(), []source.Session{w})
+	if res[0].Outcome != source.KillGone && res[0].Outcome != source.KillPending {
+		t.Fatalf("kill of %s: %+v", w.ID, res)
+	}
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Error("the write ended without an error")
+		}
+	case <-time.After(guard):
+		t.Fatal("the write was not killed")
+	}
 }
