@@ -416,12 +416,18 @@ func (f *fanout) snapshot(ctx context.Context, q source.Query) (*source.Snapshot
 		f.mu.Lock()
 		t = f.known
 		f.mu.Unlock()
-		if len(t.members) == 0 && !f.parent.mongos {
-			return nil, err
+		if len(t.members) == 0 {
+			if !f.parent.mongos || cancelled(ctx) {
+				return nil, err
+			}
+			return f.alone(outer, q, "cannot list the shards ("+shortReason(err)+"): showing what the mongos reports")
 		}
 		warnings = append(warnings, "the deployment's members could not be listed again, showing the last ones known: "+shortReason(err))
 	} else {
 		f.sync(t)
+	}
+	if len(t.members) == 0 && !t.sharded {
+		return f.alone(outer, q, "") // not a replica set after all (a standalone)
 	}
 	poll, list, err := scope(t.members, q.Members, func() []memberInfo {
 		h := f.parent.hiddenMembers(ctx, t.members)
@@ -438,6 +444,18 @@ func (f *fanout) snapshot(ctx context.Context, q source.Query) (*source.Snapshot
 		return f.sharded(outer, ctx, q, poll, list, warnings)
 	}
 	return f.replicaSet(ctx, q, poll, list, warnings)
+}
+
+// alone reads the node the Source is connected to as a single node, with a warning when not
+// "".
+func (f *fanout) alone(ctx context.Context, q source.Query, warning string) (*source.Snapshot, error) {
+	snap, err := f.parent.snapshot(ctx, q, true)
+	if err != nil || warning == "" {
+		return snap, err
+	}
+	snap.Warnings = append([]string{warning}, snap.Warnings...)
+	snap.Partial = true
+	return snap, nil
 }
 
 // likelyPrimaries keeps, of each set, the member discovery names primary, else the one that

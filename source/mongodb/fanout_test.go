@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/currentop/currentop/internal/sim/mongod"
+	"github.com/currentop/currentop/internal/sim/workload"
 	"github.com/currentop/currentop/source"
 	"github.com/currentop/currentop/source/sourcetest"
 )
@@ -319,8 +320,10 @@ func TestReplicaSetKillRouted(t *testing.T) {
 }
 
 func TestConformanceReplicaSet(t *testing.T) {
-	rs := startSet(t, mongod.ReplicaSetOptions{Members: 3, Synthetic: 50})
-	startWorkload(t, rs.URI())
+	rs := startSet(t, mongod.ReplicaSetOptions{Members: 3, Synthetic: 50, Users: append(testUsers[:0:0], testUsers...)})
+	startWorkload(t, rs.URI(), workload.User{Name: "app", DB: "admin", Password: "app-Secret-3"})
+	// The monitor's URI with credentials: every member's client must carry them.
+	uri := strings.Replace(rs.URI(), "mongodb://", "mongodb://admin:admin-Secret-2@", 1) + "&authSource=admin"
 	for _, lean := range []bool{false, true} {
 		name := "full"
 		if lean {
@@ -330,10 +333,11 @@ func TestConformanceReplicaSet(t *testing.T) {
 			sourcetest.Run(t, sourcetest.Config{
 				Open: func(t *testing.T) source.Source {
 					if lean {
-						return leanSource{openSource(t, rs.URI())}
+						return leanSource{openSource(t, uri)}
 					}
-					return openSource(t, rs.URI())
+					return openSource(t, uri)
 				},
+				Secrets:   []string{"admin-Secret-2", "app-Secret-3", "mon-Secret-1"},
 				MinActive: 5,
 				CanKill:   true,
 			})

@@ -3,6 +3,7 @@ package mongodb
 import (
 	"context"
 	"fmt"
+	"net"
 	"strings"
 	"sync"
 
@@ -15,6 +16,9 @@ func (f *fanout) route(id string) (m *member, rest string, ok bool) {
 	host, rest, found := strings.Cut(id, "/")
 	if !found || !validHost(host) {
 		return nil, "", false
+	}
+	if _, port, err := net.SplitHostPort(host); err != nil || strings.Trim(port, "0123456789") != "" || port == "" {
+		return nil, "", false // not host:port ("thread:<desc with a slash>" on a mongos)
 	}
 	return f.member(host), rest, true
 }
