@@ -186,3 +186,24 @@ func TestIndexBuildNotKillable(t *testing.T) {
 		t.Errorf("a find: %s %v", o, err)
 	}
 }
+
+func TestSyncDropsMembersThatLeft(t *testing.T) {
+	f := newFanout(&Source{}, nil)
+	f.sync(topology{members: []memberInfo{{Host: "db1:27017"}, {Host: "db2:27017"}}})
+	gone := f.member("db2:27017")
+	f.addHidden([]memberInfo{{Host: "hid:27017", Hidden: true}})
+	f.sync(topology{members: []memberInfo{{Host: "db1:27017", Primary: true}, {Host: "db3:27017"}}})
+	if f.member("db2:27017") != nil || f.member("db3:27017") == nil || f.member("hid:27017") == nil {
+		t.Errorf("members after the change: %v", f.members)
+	}
+	if !f.infoOf(f.member("db1:27017")).Primary {
+		t.Error("db1 is not primary after the change")
+	}
+	deadline := time.Now().Add(guard)
+	for !gone.closed.Load() {
+		if time.Now().After(deadline) {
+			t.Fatal("the member that left is not closed")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
