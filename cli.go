@@ -48,6 +48,7 @@ type config struct {
 	source   string
 	uri      string
 	demo     bool
+	topology string
 	once     bool
 	format   string
 	pane     string
@@ -117,6 +118,7 @@ func newFlagSet(c *config) *flag.FlagSet {
 	fs.Usage = func() {}
 	fs.StringVar(&c.source, "source", "mongodb", "where the data comes from: mongodb (direct), tencent or huawei")
 	fs.BoolVar(&c.demo, "demo", false, "run against the built-in simulated deployment and workload")
+	fs.StringVar(&c.topology, "topology", "single", "with --demo: single, replset or sharded")
 	fs.BoolVar(&c.once, "once", false, "print one snapshot and exit")
 	fs.StringVar(&c.format, "format", "table", "with --once: json, csv or table")
 	fs.StringVar(&c.pane, "pane", "all", "with --once csv/table: sessions, clients or all")
@@ -148,7 +150,8 @@ func printUsage(out io.Writer) {
 
 usage:
   currentop [flags] [mongodb-uri]     default %s, or $%s
-  currentop --demo                    the built-in simulator (add --source tencent|huawei)
+  currentop --demo                    the built-in simulator (add --source tencent|huawei,
+                                      --topology replset|sharded)
   currentop --once --format json URI  one snapshot for scripts
   currentop --source tencent --instance cmgo-xxxxxxxx [--region ap-guangzhou]
   currentop --source huawei --region cn-north-4 --project-id P --instance I [--node N]
@@ -217,6 +220,12 @@ func (c *config) validate() error {
 	}
 	if c.uri != "" && c.demo {
 		return usageError{"--demo runs its own simulated deployment: drop the URI"}
+	}
+	if !slices.Contains(demo.Topologies, c.topology) {
+		return usageError{fmt.Sprintf("unknown --topology %q: use %s", c.topology, strings.Join(demo.Topologies, ", "))}
+	}
+	if c.topology != "single" && !c.demo {
+		return usageError{"--topology picks the simulated deployment: add --demo"}
 	}
 	if c.list && c.source == "mongodb" {
 		return usageError{"--list lists cloud instances: add --source tencent or --source huawei"}
@@ -370,7 +379,7 @@ func execute(ctx context.Context, c config, stdout, stderr io.Writer) error {
 	)
 	switch {
 	case c.demo:
-		d, err := demo.Start(ctx, demo.Config{Source: c.source, Timeout: c.timeout, Outages: live})
+		d, err := demo.Start(ctx, demo.Config{Source: c.source, Timeout: c.timeout, Outages: live, Topology: c.topology})
 		if err != nil {
 			return fmt.Errorf("demo: %w", err)
 		}

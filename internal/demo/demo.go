@@ -1,6 +1,7 @@
 // Package demo runs the deployment behind `currentop --demo`: sim/mongod as an authenticated
-// replica-set primary with a workload of real driver clients, the direct source on it, and for
-// the cloud sources the API emulator in front of it with the cloud source reading through it.
+// replica-set primary (or a whole replica set, or a sharded cluster: Config.Topology) with a
+// workload of real driver clients, the direct source on it, and for the cloud sources the API
+// emulator in front of it with the cloud source reading through it.
 package demo
 
 import (
@@ -43,9 +44,17 @@ type Config struct {
 	// Timeout bounds each call of the source.
 	Timeout time.Duration
 	// Outages: until ctx ends, each SIGUSR1 toggles an outage of the simulated server (unix
-	// only; see watchOutages). For the live view, where a person watches it fail and recover.
+	// only; see watchOutages), and with a replica set or cluster each SIGUSR2 stops or restarts
+	// one secondary (see watchMemberFaults). For the live view, where a person watches it fail
+	// and recover.
 	Outages bool
+	// Topology is "single" (or ""): one replica-set member; "replset": a three-member replica
+	// set; "sharded": a mongos in front of two three-member shards.
+	Topology string
 }
+
+// Topologies are the values Config.Topology accepts.
+var Topologies = []string{"single", "replset", "sharded"}
 
 // Demo is a running simulated deployment and the source that watches it.
 type Demo struct {
@@ -53,8 +62,11 @@ type Demo struct {
 	Source source.Source
 
 	server  *mongod.Server
+	rs      *mongod.ReplicaSet
+	cluster *mongod.Cluster
 	work    *workload.Workload
-	direct  *mongodb.Source // the direct source; the cloud emulators read through it
+	reads   *workload.Workload // secondary reads (replica set and cluster)
+	direct  *mongodb.Source    // the direct source; the cloud emulators read through it
 	closers []func() error
 }
 
@@ -65,20 +77,26 @@ func Start(ctx context.Context, c Config) (d *Demo, err error) {
 	for _, u := range appUsers {
 		users = append(users, mongod.User{Name: u.Name, DB: u.DB, Password: u.Password, Roles: []string{"readWrite"}})
 	}
-	srv, err := mongod.Start(mongod.Options{ReplicaSet: "rs0", Host: "demo-rs0-a", Users: users, Synthetic: synthetic})
+	d = &Demo{}
+	started := d // d is nil by the time a failing return runs the deferred clean-up
+	defer func() {
+		if err != nil {
+			started.Close()
+		}
+	}()
+	serverURI, err := d.startDeployment(c.Topology, users)
 	if err != nil {
 		return nil, fmt.Errorf("start the simulator: %w", err)
 	}
-	d = &Demo{server: srv}
-	defer func() {
-		if err != nil {
-			d.Close()
-		}
-	}()
-	if d.work, err = workload.Start(ctx, workload.Options{URI: srv.URI(), Seed: 1, Users: appUsers}); err != nil {
+	if d.work, err = workload.Start(ctx, workload.Options{URI: serverURI, Seed: 1, Users: appUsers}); err != nil {
 		return nil, fmt.Errorf("start the workload: %w", err)
 	}
-	uri, err := withUser(srv.URI(), monitorUser, MonitorPassword)
+	if d.server == nil {
+		if d.reads, err = workload.StartSecondaryReads(ctx, workload.Options{URI: serverURI, Seed: 2, Users: appUsers[2:]}); err != nil {
+			return nil, fmt.Errorf("start the secondary reads: %w", err)
+		}
+	}
+	uri, err := withUser(serverURI, monitorUser, MonitorPassword)
 	if err != nil {
 		return nil, err
 	}
@@ -97,7 +115,7 @@ func Start(ctx context.Context, c Config) (d *Demo, err error) {
 		return nil, err
 	}
 	if c.Outages {
-		watchOutages(ctx, srv)
+		d.watchFaults(ctx)
 	}
 	return d, nil
 }
@@ -147,11 +165,20 @@ func (d *Demo) Close() error {
 	if d.work != nil {
 		d.work.Stop()
 	}
+	if d.reads != nil {
+		d.reads.Stop()
+	}
 	if d.direct != nil {
 		errs = append(errs, d.direct.Close())
 	}
 	if d.server != nil {
 		errs = append(errs, d.server.Close())
+	}
+	if d.rs != nil {
+		d.rs.Close()
+	}
+	if d.cluster != nil {
+		d.cluster.Close()
 	}
 	return errors.Join(errs...)
 }

@@ -9,4 +9,7 @@ import (
 )
 
 // watchOutages needs SIGUSR1, which this platform lacks.
-func watchOutages(context.Context, *mongod.Server) {}
+func watchOutages(context.Context, outageTarget) {}
+
+// watchMemberFaults needs SIGUSR2, which this platform lacks.
+func watchMemberFaults(context.Context, *mongod.ReplicaSet) {}

@@ -2,6 +2,7 @@ package mongod
 
 import (
 	"fmt"
+	"hash/fnv"
 	"net"
 	"slices"
 	"strconv"
@@ -13,7 +14,7 @@ import (
 
 // A sharded cluster: one mongos (a real listener) in front of shard replica sets (each
 // member a real listener too). The mongos routes collection commands to the shard that owns
-// the namespace (a hash of it, see shardOf), over in-process mongos→shard pool connections
+// the namespace (its database's primary shard, see ShardFor), over in-process mongos→shard pool connections
 // (net.Pipe, speaking the wire protocol) that the shard member lists as its own connections:
 // a routed operation shows in that member's $currentOp with the mongos as client, the
 // application's metadata plus clientMetadata.mongos, and runBy __system — as on a real shard.
@@ -108,6 +109,17 @@ func (cl *Cluster) Mongos() *Server { return cl.mongos }
 // Shards are the shard replica sets, shard01 first.
 func (cl *Cluster) Shards() []*ReplicaSet { return slices.Clone(cl.shards) }
 
+// ShardFor is the shard that holds namespace ns ("db.collection"): every collection is
+// unsharded and lives on its database's primary shard, chosen by a hash of the database name.
+func (cl *Cluster) ShardFor(ns string) *ReplicaSet { return cl.shards[cl.shardIndex(ns)] }
+
+func (cl *Cluster) shardIndex(ns string) int {
+	db, _, _ := strings.Cut(ns, ".")
+	h := fnv.New32a()
+	h.Write([]byte(db))
+	return int(h.Sum32() % uint32(len(cl.shards)))
+}
+
 // Close stops the mongos, then every shard.
 func (cl *Cluster) Close() {
 	if cl.mongos != nil {
@@ -136,6 +148,26 @@ func (cl *Cluster) listShards() bson.D {
 		})
 	}
 	return bson.D{{Key: "shards", Value: shards}, {Key: "ok", Value: 1.0}}
+}
+
+// cmdGetShardMap answers on a cluster's mongos: each shard's connection string (config
+// servers are not modelled).
+func cmdGetShardMap(c *conn, _ *request) (any, error) {
+	cl := c.s.cluster
+	if cl == nil {
+		return nil, errorf(codeCommandNotFound, "no such command: 'getShardMap'")
+	}
+	shardMap, hosts, conns := bson.D{}, bson.D{}, bson.D{}
+	for k, rs := range cl.shards {
+		seeds := rs.seeds()
+		cs := cl.names[k] + "/" + strings.Join(seeds, ",")
+		shardMap = append(shardMap, bson.E{Key: cl.names[k], Value: cs})
+		for _, h := range seeds {
+			hosts = append(hosts, bson.E{Key: h, Value: cl.names[k]})
+		}
+		conns = append(conns, bson.E{Key: cs, Value: cl.names[k]})
+	}
+	return bson.D{{Key: "map", Value: shardMap}, {Key: "hosts", Value: hosts}, {Key: "connStrings", Value: conns}, {Key: "ok", Value: 1.0}}, nil
 }
 
 // currentOpDocs is the mongos fan-out: each shard's primary (or every data-bearing member
@@ -238,7 +270,7 @@ func (cl *Cluster) target(req *request) (*Server, bool, error) {
 	if !o.routed() || o.isCurrentOpAggregate() {
 		return nil, false, nil
 	}
-	k := cl.mongos.shardOf(o.ns)
+	k := cl.shardIndex(o.ns)
 	if _, inTxn := req.body.Lookup("txnNumber").AsInt64OK(); inTxn && o.lsid != nil && len(cl.txns) < maxCursorRoutes {
 		cl.txns[lsidKey(o.lsid)] = k
 	}

@@ -24,8 +24,8 @@ func startCluster(t testing.TB, opts ClusterOptions) *Cluster {
 
 // owner is the shard replica set that owns ns.
 func (cl *Cluster) owner(ns string) (string, *ReplicaSet) {
-	k := cl.mongos.shardOf(ns)
-	return cl.names[k], cl.shards[k]
+	k := cl.shardIndex(ns)
+	return cl.names[k], cl.ShardFor(ns)
 }
 
 func TestClusterListShardsAndHello(t *testing.T) {
@@ -48,6 +48,13 @@ func TestClusterListShardsAndHello(t *testing.T) {
 		if got := v.Document().Lookup("host").StringValue(); got != want || v.Document().Lookup("_id").StringValue() != rs.Name() {
 			t.Errorf("shard %d: %s, want host %s", k, v, want)
 		}
+	}
+	sm, err := mon.Database("admin").RunCommand(ctxT(t), bson.D{{Key: "getShardMap", Value: 1}}).Raw()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := str(sm, "map", "shard02"); got != str(vals[1].Document(), "host") {
+		t.Errorf("getShardMap map.shard02 = %q", got)
 	}
 	if cl.Shards()[0].Name() != "shard01" {
 		t.Errorf("first shard %q", cl.Shards()[0].Name())
@@ -91,6 +98,18 @@ func TestClusterRoutesAndFansOut(t *testing.T) {
 	}
 	if !shards["shard01"] || !shards["shard02"] {
 		t.Errorf("fan-out reached %v", shards)
+	}
+	// targetAllNodes asks every data-bearing member, secondaries included.
+	hosts := map[string]bool{}
+	for _, d := range currentOp(t, mon, bson.D{{Key: "allUsers", Value: true}, {Key: "targetAllNodes", Value: true}}) {
+		if str(d, "shard") == name {
+			hosts[str(d, "host")] = true
+		}
+	}
+	for _, m := range rs.Members() {
+		if !hosts[m.Addr()] {
+			t.Errorf("targetAllNodes did not reach %s: %v", m.Addr(), hosts)
+		}
 	}
 	if _, err := mon.Database("admin").RunCommand(ctxT(t), bson.D{{Key: "killOp", Value: 1}, {Key: "op", Value: want}}).Raw(); err != nil {
 		t.Fatal(err)

@@ -36,6 +36,7 @@ func init() {
 		"hostInfo":          {fn: cmdHostInfo, action: actServerStatus},
 		"replSetGetStatus":  {fn: cmdReplSetGetStatus, action: actServerStatus},
 		"listShards":        {fn: cmdListShards, action: actServerStatus},
+		"getShardMap":       {fn: cmdGetShardMap, action: actServerStatus},
 		"aggregate":         {fn: cmdAggregate},
 		"currentOp":         {fn: cmdCurrentOpCommand},
 		"getMore":           {fn: cmdGetMore},

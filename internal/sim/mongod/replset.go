@@ -51,7 +51,7 @@ type ReplicaSet struct {
 }
 
 // opIDSpacing separates the opid ranges of members so that opids differ across members.
-const opIDSpacing = 10_000_000
+const opIDSpacing = 1_000_000
 
 // StartReplicaSet starts every member and returns once all listen.
 func StartReplicaSet(opts ReplicaSetOptions) (*ReplicaSet, error) {
@@ -393,12 +393,16 @@ func (rs *ReplicaSet) replSection(s *Server) bson.D {
 	for _, h := range rs.seedsLocked() {
 		hosts = append(hosts, h)
 	}
+	writable := "isWritablePrimary" // 5.0 renamed serverStatus.repl.ismaster
+	if !s.ver.atLeast(5, 0) {
+		writable = "ismaster"
+	}
 	d := bson.D{
 		{Key: "topologyVersion", Value: bson.D{{Key: "processId", Value: pid}, {Key: "counter", Value: rs.counter}}},
 		{Key: "hosts", Value: hosts},
 		{Key: "setName", Value: rs.name},
 		{Key: "setVersion", Value: int32(1)},
-		{Key: "isWritablePrimary", Value: r == rolePrimary},
+		{Key: writable, Value: r == rolePrimary},
 		{Key: "secondary", Value: r == roleSecondary},
 	}
 	if rs.primary >= 0 {

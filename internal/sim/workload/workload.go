@@ -140,12 +140,15 @@ func apps() []app {
 // answered a ping, so within about a second after it returns at least five long operations
 // from four applications are in flight. The workload runs until Stop or until ctx ends.
 func Start(ctx context.Context, opts Options) (*Workload, error) {
+	return start(ctx, opts, apps())
+}
+
+func start(ctx context.Context, opts Options, list []app) (*Workload, error) {
 	if opts.URI == "" {
 		return nil, errors.New("workload: no server URI: pass the simulator's URI (mongod.Server.URI())")
 	}
 	runCtx, cancel := context.WithCancel(ctx)
 	w := &Workload{cancel: cancel}
-	list := apps()
 	for i, a := range list {
 		co := options.Client().ApplyURI(opts.URI).
 			SetAppName(a.name).
