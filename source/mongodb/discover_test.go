@@ -154,11 +154,12 @@ func TestMergeClients(t *testing.T) {
 	b := []source.Client{
 		{IP: "10.0.0.1", Count: 2, Active: 2, Apps: []string{"api", "batch"}, Users: []string{"u@admin"}, Drivers: []string{}},
 		{IP: "10.0.0.9", Count: 9, Internal: true, Apps: []string{}, Users: []string{}, Drivers: []string{}},
+		{IP: "10.0.0.1", Count: 1, Internal: true, Apps: []string{}, Users: []string{"__system@local"}, Drivers: []string{}},
 	}
 	got := mergeClients(a, b)
 	want := []source.Client{
 		{IP: "10.0.0.9", Count: 9, Internal: true, Apps: []string{}, Users: []string{}, Drivers: []string{}},
-		{IP: "10.0.0.1", Count: 5, Active: 3, Apps: []string{"api", "batch"}, Users: []string{"u@admin"}, Drivers: []string{"go"}},
+		{IP: "10.0.0.1", Count: 6, Active: 3, Apps: []string{"api", "batch"}, Users: []string{"__system@local", "u@admin"}, Drivers: []string{"go"}},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("merged\n got %+v\nwant %+v", got, want)

@@ -261,8 +261,9 @@ func (f *fanout) poll(ctx context.Context, m *member, q source.Query) polled {
 		err  error
 		wg   sync.WaitGroup
 	)
-	if f.isSharded() && m.lastM.State == "PRIMARY" {
-		// The shard's lag, from its primary (replSetGetStatus), beside its snapshot.
+	if f.isSharded() && (m.lastM.State == "PRIMARY" || m.lastM.State == "") {
+		// The shard's lag, from its primary (replSetGetStatus), beside its snapshot; before
+		// the primary is known, from every member once.
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -617,7 +618,9 @@ func mergeClients(lists ...[]source.Client) []source.Client {
 			}
 			acc.Count += c.Count
 			acc.Active += c.Active
-			acc.Internal = acc.Internal || c.Internal
+			// An application client of any member is an application: internal only when
+			// every member says so (a mongos is a shard's internal client, not the mongos's).
+			acc.Internal = acc.Internal && c.Internal
 			acc.Apps = union(acc.Apps, c.Apps)
 			acc.Users = union(acc.Users, c.Users)
 			acc.Drivers = union(acc.Drivers, c.Drivers)

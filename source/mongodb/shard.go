@@ -42,8 +42,8 @@ func (f *fanout) sharded(outer, ctx context.Context, q source.Query, poll, list 
 	}
 	sets := map[string]replStatus{}
 	for _, g := range got {
-		if g.status != nil {
-			sets[g.info.Set] = *g.status
+		if _, ok := sets[g.info.Set]; g.status != nil && (!ok || g.member.State == "PRIMARY") {
+			sets[g.info.Set] = *g.status // the primary's view first
 		}
 	}
 	snap := f.merge(q, got, list, sets)
