@@ -16,6 +16,22 @@ import (
 // the snapshot says what is not covered.
 func (f *fanout) sharded(outer, ctx context.Context, q source.Query, poll, list []memberInfo, warnings []string) (*source.Snapshot, error) {
 	p := f.parent
+	var got []polled
+	f.mu.Lock()
+	reached := f.reached
+	f.mu.Unlock()
+	if !reached && len(poll) > 0 {
+		// Until a shard member has answered, find out first whether any can be reached.
+		if got = f.pollAll(ctx, poll, q); !anyOK(got) {
+			if cancelled(ctx) {
+				return nil, fmt.Errorf("snapshot of %s: %w", p.target, context.Cause(ctx))
+			}
+			return f.throughMongos(outer, q, got, warnings)
+		}
+		f.mu.Lock()
+		f.reached = true
+		f.mu.Unlock()
+	}
 	var (
 		local *source.Snapshot
 		lerr  error
@@ -25,20 +41,15 @@ func (f *fanout) sharded(outer, ctx context.Context, q source.Query, poll, list 
 		defer close(done)
 		local, lerr = p.snapshot(ctx, q, false)
 	}()
-	got := f.pollAll(ctx, poll, q)
+	if got == nil {
+		got = f.pollAll(ctx, poll, q)
+	}
 	<-done
 	if cancelled(ctx) {
 		return nil, fmt.Errorf("snapshot of %s: %w", p.target, context.Cause(ctx))
 	}
 	if lerr != nil {
 		return nil, lerr
-	}
-	f.mu.Lock()
-	f.reached = f.reached || anyOK(got)
-	reached := f.reached
-	f.mu.Unlock()
-	if !reached && len(poll) > 0 {
-		return f.throughMongos(outer, q, got, warnings)
 	}
 	sets := map[string]replStatus{}
 	for _, g := range got {
