@@ -383,9 +383,24 @@ func memberOf(mi memberInfo, snap *source.Snapshot) source.Member {
 	return m
 }
 
+// memberQuery is q as a member is asked it: the host and shard a merged session shows are
+// its member's and set's, not what the member's own documents say, so filter terms on them
+// stay client-side (the caller applies the whole filter anyway).
+func memberQuery(q source.Query) source.Query {
+	terms := make([]source.Term, 0, len(q.Filter.Terms))
+	for _, t := range q.Filter.Terms {
+		if t.Field != "host" && t.Field != "shard" {
+			terms = append(terms, t)
+		}
+	}
+	q.Filter.Terms = terms
+	return q
+}
+
 // pollAll reads the members in parallel, at most fanConcurrency at once, in members' order.
 func (f *fanout) pollAll(ctx context.Context, infos []memberInfo, q source.Query) []polled {
 	out := make([]polled, len(infos))
+	mq := memberQuery(q)
 	sem := make(chan struct{}, fanConcurrency)
 	var wg sync.WaitGroup
 	for i, mi := range infos {
@@ -399,7 +414,7 @@ func (f *fanout) pollAll(ctx context.Context, infos []memberInfo, q source.Query
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			out[i] = f.poll(ctx, m, q)
+			out[i] = f.poll(ctx, m, mq)
 		}()
 	}
 	wg.Wait()

@@ -13,6 +13,7 @@ import (
 
 	"github.com/currentop/currentop/internal/sim/mongod"
 	"github.com/currentop/currentop/source"
+	"github.com/currentop/currentop/source/sourcetest"
 )
 
 func startCluster(t testing.TB, o mongod.ClusterOptions) *mongod.Cluster {
@@ -185,4 +186,21 @@ func TestShardedWriteKilledBySession(t *testing.T) {
 	case <-time.After(guard):
 		t.Fatal("the write was not killed")
 	}
+}
+
+func TestConformanceCluster(t *testing.T) {
+	cl := startCluster(t, mongod.ClusterOptions{Shards: 2, Members: 3})
+	startWorkload(t, cl.URI())
+	sourcetest.Run(t, sourcetest.Config{
+		Open:      func(t *testing.T) source.Source { return openSource(t, cl.URI()) },
+		MinActive: 5,
+		CanKill:   true,
+	})
+	t.Run("lean", func(t *testing.T) {
+		sourcetest.Run(t, sourcetest.Config{
+			Open:      func(t *testing.T) source.Source { return leanSource{openSource(t, cl.URI())} },
+			MinActive: 5,
+			CanKill:   true,
+		})
+	})
 }
