@@ -229,7 +229,7 @@ func (f *fanout) poll(ctx context.Context, m *member, q source.Query) polled {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	p := polled{info: f.infoOf(m)}
-	if m.closed.Load() {
+	if m.closed.Load() || f.parent.closed.Load() {
 		return f.stale(m, p, "it left the deployment")
 	}
 	if cancelled(ctx) {
