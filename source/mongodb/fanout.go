@@ -249,7 +249,7 @@ func (f *fanout) poll(ctx context.Context, m *member, q source.Query) polled {
 			return f.failed(m, p, err)
 		}
 		m.src.Store(src)
-		if m.closed.Load() { // it left the deployment meanwhile
+		if m.closed.Load() || f.parent.closed.Load() { // it left, or the source closed, meanwhile
 			if m.src.CompareAndSwap(src, nil) {
 				_ = src.Close()
 			}
