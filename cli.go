@@ -130,7 +130,7 @@ func newFlagSet(c *config) *flag.FlagSet {
 	fs.BoolVar(&c.idle, "idle", false, "include idle connections, sessions and cursors")
 	fs.BoolVar(&c.system, "system", false, "include internal and system operations")
 	fs.StringVar(&c.filter, "filter", "", "initial filter, e.g. 'op:query running>1s'")
-	fs.StringVar(&c.members, "members", "", "replica sets and sharded clusters: which members to watch, `all` (default), primary, or HOST:PORT[,HOST:PORT…]")
+	fs.StringVar(&c.members, "members", "", "replica sets, sharded clusters, cloud instances: which members to watch, `all` (default), primary, or HOST:PORT[,HOST:PORT…] (cloud: node names)")
 	fs.BoolVar(&c.list, "list", false, "cloud sources: list the instances (and nodes) and exit")
 	fs.BoolVar(&c.version, "version", false, "print the version and exit")
 	fs.StringVar(&c.instance, "instance", "", "cloud sources: the instance ID")
@@ -249,7 +249,8 @@ func (c *config) validate() error {
 	return c.validateMembers()
 }
 
-// validateMembers checks --members: a keyword, or host:port entries.
+// validateMembers checks --members: a keyword, or host:port entries (node names for the
+// cloud sources); whether they are members is for the source to say.
 func (c *config) validateMembers() error {
 	m := strings.TrimSpace(c.members)
 	switch strings.ToLower(m) {
@@ -257,13 +258,9 @@ func (c *config) validateMembers() error {
 		c.members = strings.ToLower(m)
 		return nil
 	}
-	if c.source != "mongodb" {
-		return usageError{"--members HOST:PORT names members of a MongoDB deployment: with a cloud source use all or primary"}
-	}
 	for _, h := range strings.Split(m, ",") {
-		h = strings.TrimSpace(h)
-		if h == "" || strings.ContainsAny(h, " /") {
-			return usageError{fmt.Sprintf("--members %q: use all, primary, or host:port entries separated by commas", m)}
+		if h = strings.TrimSpace(h); h == "" || strings.ContainsAny(h, " \t") {
+			return usageError{fmt.Sprintf("--members %q: use all, primary, or host:port entries (a cloud source's node names) separated by commas", m)}
 		}
 	}
 	c.members = m

@@ -80,7 +80,11 @@ func TestParseArgs(t *testing.T) {
 			}
 		}},
 		{name: "members empty entry", args: []string{"--members", "db2:27017,,"}, wantErr: "host:port entries"},
-		{name: "members hosts on a cloud source", args: []string{"--source", "tencent", "--instance", "cmgo-abcdefgh", "--members", "db2:27017"}, wantErr: "with a cloud source use all or primary"},
+		{name: "members node on a cloud source", args: []string{"--source", "tencent", "--instance", "cmgo-abcdefgh", "--members", "cmgo-abcdefgh-node-1"}, check: func(t *testing.T, c config) {
+			if c.query().Members != "cmgo-abcdefgh-node-1" {
+				t.Errorf("query members %q", c.query().Members)
+			}
+		}},
 		{name: "interval in seconds too short", args: []string{"--interval", "0.1"}, wantErr: "0.5s to 60s"},
 		{name: "interval in seconds too long", args: []string{"--interval", "61"}, wantErr: "0.5s to 60s"},
 		{name: "interval not a number", args: []string{"--interval", "2x"}, wantErr: "a number of seconds"},
