@@ -91,16 +91,36 @@ func TestShardedEveryMember(t *testing.T) {
 	}
 }
 
-// A mongos whose shards' members cannot be dialled from here: its own fan-out stands in.
+// A mongos whose shards' members cannot be dialled from here: its own fan-out stands in, of
+// every member from 7.1 (targetAllNodes), else of each shard's primary, and a warning says so.
 func TestShardedMembersOutOfReach(t *testing.T) {
-	srv := startSim(t, mongod.Options{Mongos: true}) // lists shard hosts under example.net
-	s := openSource(t, srv.URI())
-	snap := snapshot(t, s, source.Query{})
-	if len(snap.Members) != 3 || snap.Members[0].Kind != "mongos" || snap.Members[1].OK {
-		t.Errorf("members %+v", snap.Members)
-	}
-	if !snap.Partial || !strings.Contains(strings.Join(snap.Warnings, "\n"), "cannot be reached directly") {
-		t.Errorf("warnings %q: want one saying what is not covered", snap.Warnings)
+	for _, tt := range []struct {
+		profile mongod.Profile
+		says    string
+	}{
+		{mongod.Profile80, "every shard member's operations as the mongos relays them ($currentOp targetAllNodes)"},
+		{mongod.Profile70, "each shard's primary only: secondaries are not covered"},
+	} {
+		t.Run(tt.profile.Version, func(t *testing.T) {
+			srv := startSim(t, mongod.Options{Mongos: true, Profile: tt.profile}) // shard hosts under example.net
+			startWorkload(t, srv.URI())
+			s := openSource(t, srv.URI())
+			snap := waitSnap(t, s, source.Query{}, "with routed operations", func(snap *source.Snapshot) bool {
+				return hasSession(snap, func(ss *source.Session) bool { return ss.Shard != "" }) != nil
+			})
+			if len(snap.Members) != 3 || snap.Members[0].Kind != "mongos" || snap.Members[1].OK || snap.Members[1].Error == "" {
+				t.Errorf("members %+v", snap.Members)
+			}
+			if !snap.Partial || !strings.Contains(strings.Join(snap.Warnings, "\n"), "cannot be reached directly from here") ||
+				!strings.Contains(strings.Join(snap.Warnings, "\n"), tt.says) {
+				t.Errorf("warnings %q: want one saying %q", snap.Warnings, tt.says)
+			}
+			// The mongos's IDs ("shard01:123") stay as they are, and kill through it.
+			op := hasSession(snap, func(ss *source.Session) bool { return ss.Shard != "" })
+			if !strings.HasPrefix(op.ID, op.Shard+":") {
+				t.Errorf("through the mongos the ID %q is not shard:opid", op.ID)
+			}
+		})
 	}
 }
 
