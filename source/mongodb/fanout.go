@@ -601,7 +601,11 @@ func (f *fanout) merge(q source.Query, got []polled, list []memberInfo, sets map
 		snap.Partial = snap.Partial || p.partial
 		if !p.member.OK {
 			snap.Partial = true
-			snap.Warnings = append(snap.Warnings, fmt.Sprintf("%s did not answer (%s): its %d sessions are as last seen", mi.Host, p.member.Error, len(p.sessions)))
+			w := fmt.Sprintf("%s did not answer (%s)", mi.Host, p.member.Error)
+			if n := len(p.sessions); n > 0 {
+				w += fmt.Sprintf(": its %d sessions are as last seen", n)
+			}
+			snap.Warnings = append(snap.Warnings, w)
 		}
 	}
 	snap.Clients = mergeClients(clients...)
