@@ -238,27 +238,17 @@ func (f *fanout) poll(ctx context.Context, m *member, q source.Query) polled {
 	if f.now().Before(m.retryAt) {
 		return f.stale(m, p, m.err)
 	}
-	src := m.src.Load()
-	if src == nil {
-		var err error
-		src, err = f.open(ctx, m.host)
-		if err != nil {
-			if cancelled(ctx) {
-				return f.stale(m, p, "the refresh was cancelled")
-			}
-			return f.failed(m, p, err)
-		}
-		m.src.Store(src)
-		if m.closed.Load() || f.parent.closed.Load() { // it left, or the source closed, meanwhile
-			if m.src.CompareAndSwap(src, nil) {
-				_ = src.Close()
-			}
-			return f.stale(m, p, "it left the deployment")
-		}
+	src, err := f.client(ctx, m)
+	switch {
+	case cancelled(ctx):
+		return f.stale(m, p, "the refresh was cancelled")
+	case err != nil:
+		return f.failed(m, p, err)
+	case src == nil:
+		return f.stale(m, p, "it left the deployment")
 	}
 	var (
 		snap *source.Snapshot
-		err  error
 		wg   sync.WaitGroup
 	)
 	if f.isSharded() && (m.lastM.State == "PRIMARY" || m.lastM.State == "") {
@@ -280,6 +270,12 @@ func (f *fanout) poll(ctx context.Context, m *member, q source.Query) polled {
 	if err != nil {
 		return f.failed(m, p, err)
 	}
+	return f.answered(m, p, snap)
+}
+
+// answered records a member's snapshot: its sessions under their deployment IDs, its member
+// facts, and what it said, as what it last said.
+func (f *fanout) answered(m *member, p polled, snap *source.Snapshot) polled {
 	m.fails, m.err, m.retryAt = 0, "", time.Time{}
 	p.member = memberOf(p.info, snap)
 	p.sessions = make([]source.Session, 0, len(snap.Sessions))
@@ -321,6 +317,26 @@ func (f *fanout) read(ctx context.Context, src *Source, q source.Query) (*source
 type dialError struct{ err error }
 
 func (e *dialError) Error() string { return e.err.Error() }
+
+// client is m's open client, opened now if need be; nil (and no error) when m left the
+// deployment or the source closed meanwhile.
+func (f *fanout) client(ctx context.Context, m *member) (*Source, error) {
+	if src := m.src.Load(); src != nil {
+		return src, nil
+	}
+	src, err := f.open(ctx, m.host)
+	if err != nil {
+		return nil, err
+	}
+	m.src.Store(src)
+	if m.closed.Load() || f.parent.closed.Load() {
+		if m.src.CompareAndSwap(src, nil) {
+			_ = src.Close()
+		}
+		return nil, nil
+	}
+	return src, nil
+}
 
 // failed records a failed read and starts (or lengthens) the member's backoff.
 func (f *fanout) failed(m *member, p polled, err error) polled {
