@@ -344,3 +344,24 @@ func TestConformanceReplicaSet(t *testing.T) {
 		})
 	}
 }
+
+// The primary goes down: the refresh still answers, from the new primary, with the old one
+// marked as not answering.
+func TestReplicaSetPrimaryDown(t *testing.T) {
+	rs := startSet(t, mongod.ReplicaSetOptions{Members: 3})
+	ms := rs.Members()
+	s, _ := openSet(t, rs.URI())
+	snapshot(t, s, source.Query{})
+	rs.Stop(0)
+	next := rs.Primary()
+	snap := waitSnap(t, s, source.Query{}, "with the new primary", func(snap *source.Snapshot) bool {
+		m := memberByHost(snap, next.Addr())
+		return m != nil && m.OK && m.State == "PRIMARY"
+	})
+	if m := memberByHost(snap, ms[0].Addr()); m == nil || m.OK {
+		t.Errorf("the stopped primary: %+v", m)
+	}
+	if snap.Server.Host == "" {
+		t.Error("no server facts")
+	}
+}
