@@ -59,6 +59,7 @@ type config struct {
 	idle     bool
 	system   bool
 	filter   string
+	members  string // --members: all, primary or host:port[,host:port…]
 	list     bool
 	version  bool
 	// intervalSet: --interval was given (a source may otherwise pick a gentler default).
@@ -133,6 +134,7 @@ func newFlagSet(c *config) *flag.FlagSet {
 	fs.BoolVar(&c.system, "system", false, "include internal and system operations")
 	fs.StringVar(&c.filter, "filter", "", "initial filter, e.g. 'op:query running>1s'")
 	fs.Float64Var(&c.stormThreshold, "storm-threshold", source.DefaultStormThreshold, "new connections per second from one client IP, sustained over 3 refreshes, that the live view calls a connection storm")
+	fs.StringVar(&c.members, "members", "", "replica sets, sharded clusters, cloud instances: which members to watch, `all` (default), primary, or HOST:PORT[,HOST:PORT…] (cloud: node names)")
 	fs.BoolVar(&c.list, "list", false, "cloud sources: list the instances (and nodes) and exit")
 	fs.BoolVar(&c.version, "version", false, "print the version and exit")
 	fs.StringVar(&c.instance, "instance", "", "cloud sources: the instance ID")
@@ -251,12 +253,30 @@ func (c *config) validate() error {
 	if _, err := source.ParseFilter(c.filter); err != nil {
 		return usageError{fmt.Sprintf("--filter: %v", err)}
 	}
+	return c.validateMembers()
+}
+
+// validateMembers checks --members: a keyword, or host:port entries (node names for the
+// cloud sources); whether they are members is for the source to say.
+func (c *config) validateMembers() error {
+	m := strings.TrimSpace(c.members)
+	switch strings.ToLower(m) {
+	case "", source.MembersAll, source.MembersPrimary:
+		c.members = strings.ToLower(m)
+		return nil
+	}
+	for _, h := range strings.Split(m, ",") {
+		if h = strings.TrimSpace(h); h == "" || strings.ContainsAny(h, " \t") {
+			return usageError{fmt.Sprintf("--members %q: use all, primary, or host:port entries (a cloud source's node names) separated by commas", m)}
+		}
+	}
+	c.members = m
 	return nil
 }
 
 func (c *config) query() source.Query {
 	f, _ := source.ParseFilter(c.filter) // validated
-	return source.Query{IdleConnections: c.idle, IdleSessions: c.idle, IdleCursors: c.idle, System: c.system, Filter: f}
+	return source.Query{IdleConnections: c.idle, IdleSessions: c.idle, IdleCursors: c.idle, System: c.system, Filter: f, Members: c.members}
 }
 
 // run is the whole program; it returns the exit code.

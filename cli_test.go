@@ -71,6 +71,22 @@ func TestParseArgs(t *testing.T) {
 				t.Errorf("--interval 750MS: %v", c.interval)
 			}
 		}},
+		{name: "members keyword", args: []string{"--members", "Primary"}, check: func(t *testing.T, c config) {
+			if q := c.query(); q.Members != source.MembersPrimary {
+				t.Errorf("--members Primary: query members %q", q.Members)
+			}
+		}},
+		{name: "members hosts", args: []string{"--members", "db2:27017, db3:27017"}, check: func(t *testing.T, c config) {
+			if q := c.query(); q.Members != "db2:27017, db3:27017" {
+				t.Errorf("--members hosts: query members %q", q.Members)
+			}
+		}},
+		{name: "members empty entry", args: []string{"--members", "db2:27017,,"}, wantErr: "host:port entries"},
+		{name: "members node on a cloud source", args: []string{"--source", "tencent", "--instance", "cmgo-abcdefgh", "--members", "cmgo-abcdefgh-node-1"}, check: func(t *testing.T, c config) {
+			if c.query().Members != "cmgo-abcdefgh-node-1" {
+				t.Errorf("query members %q", c.query().Members)
+			}
+		}},
 		{name: "interval in seconds too short", args: []string{"--interval", "0.1"}, wantErr: "0.5s to 60s"},
 		{name: "interval in seconds too long", args: []string{"--interval", "61"}, wantErr: "0.5s to 60s"},
 		{name: "interval not a number", args: []string{"--interval", "2x"}, wantErr: "a number of seconds"},

@@ -53,6 +53,7 @@ type document struct {
 	TakenAt  string           `json:"taken_at"`
 	Server   source.Server    `json:"server"`
 	Vitals   *source.Vitals   `json:"vitals,omitempty"`
+	Members  []source.Member  `json:"members,omitempty"`
 	Clients  []source.Client  `json:"clients"`
 	Sessions []source.Session `json:"sessions"`
 }
@@ -66,6 +67,7 @@ func JSON(w io.Writer, snap *source.Snapshot) error {
 		TakenAt:  snap.TakenAt.UTC().Format(time.RFC3339),
 		Server:   snap.Server,
 		Vitals:   snap.Vitals,
+		Members:  snap.Members,
 		Clients:  make([]source.Client, len(snap.Clients)),
 		Sessions: []source.Session{},
 	}
@@ -231,6 +233,12 @@ func Table(w io.Writer, pane string, snap *source.Snapshot) error {
 	for _, warn := range snap.Warnings {
 		fmt.Fprintf(bw, "warning: %s\n", source.Clean(warn))
 	}
+	if len(snap.Members) > 0 {
+		bw.WriteString("\n")
+		if err := WriteAligned(bw, memberRows(snap.Members), 6, 7, 8); err != nil {
+			return err
+		}
+	}
 	if pane != "sessions" {
 		rows := [][]string{{"CLIENT", "CONNS", "ACTIVE", "INTERNAL", "APPS", "USERS", "DRIVERS"}}
 		for _, c := range snap.Clients {
@@ -265,6 +273,39 @@ func Table(w io.Writer, pane string, snap *source.Snapshot) error {
 		}
 	}
 	return bw.Flush()
+}
+
+// memberRows are the deployment's members, one a line: whether each answered, and why not.
+func memberRows(ms []source.Member) [][]string {
+	rows := [][]string{{"MEMBER", "SET", "KIND", "STATE", "VERSION", "OK", "CONNS", "OPS", "LAG", "ERROR"}}
+	for _, m := range ms {
+		ok, conns, ops, lag := "yes", Thousands(int64(m.Connections)), Thousands(int64(m.Ops)), "-"
+		if !m.OK {
+			ok = "no"
+		}
+		if !m.OK || m.Kind == "arbiter" { // not read: nothing counted
+			conns, ops = "-", "-"
+		}
+		if m.LagS != nil {
+			lag = lagString(*m.LagS)
+		}
+		rows = append(rows, []string{dash(m.Host), dash(m.Set), dash(m.Kind),
+			dash(m.State), dash(m.Version), ok, conns, ops, lag, dash(m.Error)})
+	}
+	return rows
+}
+
+// lagString is a replication lag: tenths of a second under a minute, then whole seconds.
+func lagString(secs float64) string {
+	switch {
+	case math.IsNaN(secs) || secs < 0:
+		return "?"
+	case secs < 60:
+		return strconv.FormatFloat(math.Round(secs*10)/10, 'f', -1, 64) + "s"
+	case secs > 1e9:
+		return ">30y"
+	}
+	return source.FormatDuration(time.Duration(secs) * time.Second)
 }
 
 // WriteAligned writes rows in columns two spaces apart, each as wide as its widest cell in

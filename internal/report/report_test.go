@@ -404,3 +404,61 @@ func TestJSONCommandNameSummaryProgress(t *testing.T) {
 		t.Errorf("drivers cell %q: %q %v", rows[2][6], drivers, err)
 	}
 }
+
+func membersSnapshot() *source.Snapshot {
+	lag := 12.5
+	zero := 0.0
+	snap := &source.Snapshot{
+		Source: "mongodb", Target: "mongodb://db1:27017,db2:27017,db3:27017/?replicaSet=rs0",
+		TakenAt: time.Date(2026, 12, 6, 23, 0, 0, 0, time.UTC),
+		Server:  source.Server{Host: "db1:27017", Version: "8.0.4", Kind: "mongod", UptimeS: 3600},
+		Members: []source.Member{
+			{Host: "db1:27017", Set: "rs0", Kind: "mongod", State: "PRIMARY", Version: "8.0.4", OK: true, Connections: 1200, Ops: 7, LagS: &zero},
+			{Host: "db2:27017", Set: "rs0", Kind: "mongod", State: "SECONDARY", Version: "8.0.4", OK: true, Connections: 80, Ops: 2, LagS: &lag},
+			{Host: "db3:27017", Set: "rs0", Kind: "mongod", State: "SECONDARY", Version: "8.0.4", Error: "unreachable: connection refused", Stale: true},
+			{Host: "db4:27017", Set: "rs0", Kind: "arbiter", State: "ARBITER", OK: true},
+		},
+		Warnings: []string{"db3:27017 did not answer (unreachable: connection refused): its 1 sessions are as last seen"},
+	}
+	return snap
+}
+
+func TestTableMembers(t *testing.T) {
+	var buf bytes.Buffer
+	if err := Write(&buf, "table", "all", membersSnapshot()); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "members.table", buf.Bytes())
+}
+
+func TestJSONMembers(t *testing.T) {
+	var buf bytes.Buffer
+	if err := JSON(&buf, membersSnapshot()); err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Members []map[string]any `json:"members"`
+	}
+	if err := json.Unmarshal(buf.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Members) != 4 {
+		t.Fatalf("members %v", doc.Members)
+	}
+	for _, k := range []string{"host", "state", "version", "kind", "ok", "connections", "ops"} {
+		if _, ok := doc.Members[0][k]; !ok {
+			t.Errorf("member lacks %q: %v", k, doc.Members[0])
+		}
+	}
+	if doc.Members[1]["lag_s"] != 12.5 || doc.Members[2]["error"] != "unreachable: connection refused" || doc.Members[2]["ok"] != false {
+		t.Errorf("members %v", doc.Members)
+	}
+	if _, ok := doc.Members[2]["lag_s"]; ok {
+		t.Errorf("an unknown lag is absent, got %v", doc.Members[2])
+	}
+	// A single node has no members key at all.
+	buf.Reset()
+	if err := JSON(&buf, &source.Snapshot{}); err != nil || strings.Contains(buf.String(), `"members"`) {
+		t.Errorf("single node: %s %v", buf.String(), err)
+	}
+}

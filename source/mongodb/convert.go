@@ -126,6 +126,9 @@ func (l *layout) convert(doc bson.Raw, host string) source.Session {
 	s.ID = l.sessionID(doc, s)
 	s.Command = l.command(doc)
 	l.describe(doc, &s)
+	if indexBuild(s) != "" {
+		s.NotKillable = "an index build: drop the index to abort it"
+	}
 	// The whole document backs the detail view: for operations, and for idle sessions and
 	// cursors, whose transaction, lsid and cursor fields are the point. Plain idle connections
 	// (tens of thousands of them) carry nothing the fields above lack; a lean document is not

@@ -98,7 +98,7 @@ func TestConvertExamples(t *testing.T) {
 		{"k_hostile.json", source.Session{
 			// Wrong types everywhere: nothing panics, odd values are dropped, text is cleaned.
 			ID: "conn0", Type: "op", Active: true, Host: "evil\uFFFDhost:1", Desc: "conn\uFFFD9", App: "app\uFFFDtxt",
-			NumYields: 2, Msg: "Index Build 50%",
+			NumYields: 2, Msg: "Index Build 50%", NotKillable: "an index build: drop the index to abort it",
 		}, `[1,2,3]`, true},
 		{"l_index_build.json", source.Session{
 			ID: "4121004", Type: "op", Active: true, Op: "command", NS: "shop.orders", RunningUS: 95131020,
@@ -106,7 +106,8 @@ func TestConvertExamples(t *testing.T) {
 			Host: "rs0-a.example.net:27017", Desc: "conn1990", ConnectionID: 1990, NumYields: 99710,
 			Msg:         "Index Build: scanning collection Index Build: scanning collection: 12763930/15116380 84%",
 			CommandName: "createIndexes", Summary: `{customerId: 1, createdAt: -1}`,
-			Progress: &source.Progress{Done: 12763930, Total: 15116380},
+			Progress:    &source.Progress{Done: 12763930, Total: 15116380},
+			NotKillable: "an index build: drop the index to abort it",
 		}, `"createIndexes":"orders"`, true},
 	}
 	for _, tt := range tests {

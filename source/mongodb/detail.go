@@ -20,6 +20,11 @@ const detailCap = 1000
 // An operation is matched by opid and must still be the one t shows (opids are reused); an
 // idle connection by its connection, an idle session or cursor by its ID.
 func (s *Source) Detail(ctx context.Context, t source.Session) (*source.Session, error) {
+	if s.fan != nil {
+		if m, rest, ok := s.fan.route(t.ID); ok {
+			return s.fan.detail(ctx, m, rest, t)
+		}
+	}
 	if s.legacy.on.Load() {
 		return s.detailLegacy(ctx, t)
 	}

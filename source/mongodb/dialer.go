@@ -2,6 +2,7 @@ package mongodb
 
 import (
 	"context"
+	"maps"
 	"net"
 	"slices"
 	"sync"
@@ -16,17 +17,39 @@ import (
 // command, and it counts the bytes received (benchmarks report them).
 type dialer struct {
 	d       net.Dialer
+	book    *addrBook       // shared by the dialers of one deployment's clients
+	scoped  bool            // localAddrs lists only sockets to the servers this dialer dials
+	remotes map[string]bool // the servers' addresses it has dialled (scoped; guarded by mu)
 	mu      sync.Mutex
-	open    map[string]int // local "ip:port" → open sockets
 	conns   map[*trackedConn]struct{}
 	closed  bool // closeAll was called: no new sockets
 	bytesIn atomic.Int64
 	// The last failed dial and heartbeat, until the server answers again.
 	dialErr, beatErr atomic.Pointer[error]
+	// onFail, when set, is told of each failed dial (a member being opened gives up at once).
+	onFail atomic.Pointer[func(error)]
 }
 
+// addrBook counts the open sockets by local address. The dialers of a deployment's member
+// clients share one, so that every member recognises every socket of the monitor's.
+type addrBook struct {
+	mu     sync.Mutex
+	open   map[string]int    // local "ip:port" → open sockets
+	remote map[string]string // local "ip:port" → the server's "ip:port"
+}
+
+// maxRemotes bounds the servers a member's dialer remembers (it dials one host: one or two
+// addresses).
+const maxRemotes = 16
+
 func newDialer() *dialer {
-	return &dialer{open: map[string]int{}, conns: map[*trackedConn]struct{}{}}
+	return &dialer{book: &addrBook{open: map[string]int{}, remote: map[string]string{}}, conns: map[*trackedConn]struct{}{}}
+}
+
+// newDialerSharing is a member client's dialer: it shares b, and its localAddrs are only the
+// sockets (any client's) to the server it dials, which is all that server can see.
+func newDialerSharing(b *addrBook) *dialer {
+	return &dialer{book: b, conns: map[*trackedConn]struct{}{}, scoped: true, remotes: map[string]bool{}}
 }
 
 // closeAll closes every open socket. The driver's Disconnect waits for its monitor, which may
@@ -49,6 +72,9 @@ func (d *dialer) DialContext(ctx context.Context, network, address string) (net.
 	c, err := d.d.DialContext(ctx, network, address)
 	if err != nil {
 		d.dialErr.Store(&err)
+		if f := d.onFail.Load(); f != nil {
+			(*f)(err)
+		}
 		return nil, err
 	}
 	d.dialErr.Store(nil)
@@ -62,7 +88,14 @@ func (d *dialer) DialContext(ctx context.Context, network, address string) (net.
 	d.conns[tc] = struct{}{}
 	if a, ok := c.LocalAddr().(*net.TCPAddr); ok {
 		tc.local = a.String()
-		d.open[tc.local]++
+		tc.remote = c.RemoteAddr().String()
+		if d.scoped && len(d.remotes) < maxRemotes {
+			d.remotes[tc.remote] = true
+		}
+		d.book.mu.Lock()
+		d.book.open[tc.local]++
+		d.book.remote[tc.local] = tc.remote
+		d.book.mu.Unlock()
 	}
 	return tc, nil
 }
@@ -97,10 +130,19 @@ func (d *dialer) lastFailure() error {
 
 // localAddrs lists the local addresses of the open sockets.
 func (d *dialer) localAddrs() []string {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	out := make([]string, 0, len(d.open))
-	for a := range d.open {
+	var servers map[string]bool
+	if d.scoped {
+		d.mu.Lock()
+		servers = maps.Clone(d.remotes)
+		d.mu.Unlock()
+	}
+	d.book.mu.Lock()
+	defer d.book.mu.Unlock()
+	out := make([]string, 0, len(d.book.open))
+	for a := range d.book.open {
+		if servers != nil && !servers[d.book.remote[a]] {
+			continue
+		}
 		out = append(out, a)
 	}
 	slices.Sort(out)
@@ -109,9 +151,10 @@ func (d *dialer) localAddrs() []string {
 
 type trackedConn struct {
 	net.Conn
-	d     *dialer
-	local string
-	once  sync.Once
+	d      *dialer
+	local  string
+	remote string
+	once   sync.Once
 }
 
 func (c *trackedConn) Read(p []byte) (int, error) {
@@ -128,8 +171,12 @@ func (c *trackedConn) Close() error {
 		if c.local == "" {
 			return
 		}
-		if c.d.open[c.local]--; c.d.open[c.local] <= 0 {
-			delete(c.d.open, c.local)
+		b := c.d.book
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		if b.open[c.local]--; b.open[c.local] <= 0 {
+			delete(b.open, c.local)
+			delete(b.remote, c.local)
 		}
 	})
 	return c.Conn.Close()

@@ -23,18 +23,31 @@ var killWatch = source.KillWatch{Settle: 600 * time.Millisecond, Poll: 40 * time
 // reused), the opid is sent back in the BSON type the server used, and the outcome is checked
 // afterwards.
 func (s *Source) Kill(ctx context.Context, targets []source.Session) []source.KillResult {
-	return source.KillSafely(ctx, &killing{s: s, opid: map[string]bson.RawValue{}}, targets, killWatch)
+	if s.fan != nil {
+		return s.fan.kill(ctx, targets)
+	}
+	return s.killHere(ctx, targets)
 }
 
-// killing is one Kill's steps; opid keeps each target's opid as the server sent it.
+// killHere kills operations of this node (or through this mongos).
+func (s *Source) killHere(ctx context.Context, targets []source.Session) []source.KillResult {
+	return source.KillSafely(ctx, &killing{s: s, opid: map[string]bson.RawValue{}, lsid: map[string]bson.RawValue{}}, targets, killWatch)
+}
+
+// killing is one Kill's steps; opid keeps each target's opid as the server sent it, lsid the
+// session of a write seen through a mongos.
 type killing struct {
 	s    *Source
 	opid map[string]bson.RawValue
+	lsid map[string]bson.RawValue
 }
 
 func (k *killing) Check(t source.Session) (source.KillOutcome, error) {
 	if t.Type != source.TypeOp || !t.Active {
 		return source.KillNotKillable, fmt.Errorf("%s is an idle %s with no operation to kill", t.ID, strings.TrimPrefix(t.Type, "idle"))
+	}
+	if why := indexBuild(t); why != "" {
+		return source.KillNotKillable, fmt.Errorf("%s %s", t.ID, why)
 	}
 	if _, ok := parseOpID(t.ID); !ok {
 		return source.KillRefused, fmt.Errorf("%q is not an operation id of %s; refresh and pick the operation again", t.ID, k.s.target)
@@ -57,6 +70,9 @@ func (k *killing) Reread(ctx context.Context, targets []source.Session) []source
 			continue
 		}
 		k.opid[t.ID] = raw
+		if id, ok := lookup(doc, "lsid", "id"); ok && k.s.mongos && isWrite(doc) {
+			k.lsid[t.ID] = id
+		}
 		out[i] = source.Current{Session: convert(doc), Found: true}
 	}
 	return out
@@ -66,12 +82,15 @@ func (k *killing) Reread(ctx context.Context, targets []source.Session) []source
 func (k *killing) Kill(ctx context.Context, targets []source.Session) []error {
 	errs := make([]error, len(targets))
 	for i, t := range targets {
+		cmd := bson.D{{Key: "killOp", Value: 1}, {Key: "op", Value: k.opid[t.ID]}}
+		if id, ok := k.lsid[t.ID]; ok {
+			// killOp through a mongos does not reach a write on the shards; killSessions
+			// on the mongos ends the session's operations on every shard (documented in
+			// killOp's "Sharded Cluster" notes).
+			cmd = bson.D{{Key: "killSessions", Value: bson.A{bson.D{{Key: "id", Value: id}}}}}
+		}
 		kctx, cancel := context.WithTimeout(ctx, k.s.timeout)
-		err := k.s.client.Database("admin").RunCommand(kctx, bson.D{
-			{Key: "killOp", Value: 1},
-			{Key: "op", Value: k.opid[t.ID]},
-			{Key: "comment", Value: ownComment},
-		}).Err()
+		err := k.s.client.Database("admin").RunCommand(kctx, append(cmd, bson.E{Key: "comment", Value: ownComment})).Err()
 		cancel()
 		if err != nil {
 			errs[i] = k.s.killErr(err)
@@ -151,4 +170,37 @@ func withOpID(docs []bson.Raw, opid any) bson.Raw {
 		}
 	}
 	return nil
+}
+
+// isWrite reports an insert, update, delete or findAndModify (a $currentOp document's op, or
+// its command's name).
+func isWrite(doc bson.Raw) bool {
+	switch rawStr(doc, "op") {
+	case "insert", "update", "remove":
+		return true
+	}
+	if cmd, ok := lookup(doc, "command"); ok {
+		if d, ok := cmd.DocumentOK(); ok {
+			if e, err := d.IndexErr(0); err == nil {
+				switch e.Key() {
+				case "insert", "update", "delete", "findAndModify", "findandmodify":
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// indexBuild says why an index build is not killed: killOp on one is documented against
+// (dropIndexes aborts a build cleanly); "" for other operations.
+func indexBuild(t source.Session) string {
+	if !strings.EqualFold(t.CommandName, "createIndexes") && !strings.HasPrefix(t.Msg, "Index Build") {
+		return ""
+	}
+	coll := "<collection>"
+	if _, c, ok := strings.Cut(t.NS, "."); ok && c != "" && c != "$cmd" {
+		coll = c
+	}
+	return fmt.Sprintf("is an index build: killOp is not the way to stop one — drop the index being built (db.%s.dropIndex(<name>)) to abort it", coll)
 }

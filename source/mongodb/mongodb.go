@@ -87,6 +87,10 @@ type Source struct {
 	legacy legacyState // the server has no $currentOp stage: read with the currentOp command
 
 	replOff atomic.Bool // replSetGetStatus refused for good (standalone, mongos, no permission)
+	// fan watches every member of a replica set or sharded cluster (nil: this node alone).
+	fan *fanout
+	// allNodes: $currentOp through this mongos asks every shard member (targetAllNodes).
+	allNodes atomic.Bool
 }
 
 var (
@@ -135,17 +139,33 @@ func Open(ctx context.Context, cfg Config) (*Source, error) {
 	}
 	srv := strings.HasPrefix(strings.ToLower(strings.TrimSpace(cfg.URI)), "mongodb+srv://")
 	lb := opts.LoadBalanced != nil && *opts.LoadBalanced
+	direct := opts.Direct != nil && *opts.Direct
 	if !srv && !lb && len(opts.Hosts) == 1 && opts.ReplicaSet == nil && opts.Direct == nil {
 		// One host and no replica set: monitor that node itself. Without a direct connection a
 		// secondary seed would route commands to the primary.
 		opts.SetDirect(true)
+		direct = true
 	}
+	base := memberBase(opts)
+	if err := s.connect(ctx, opts); err != nil {
+		return nil, err
+	}
+	if !lb && (s.mongos || !direct) {
+		// A replica set (replicaSet=, mongodb+srv, several hosts) or a mongos: watch every
+		// member (fanout.go). One host named alone stays that node alone.
+		s.fan = newFanout(s, base)
+	}
+	return s, nil
+}
+
+// connect opens the client with the monitor's settings and verifies the server answers.
+func (s *Source) connect(ctx context.Context, opts *options.ClientOptions) error {
 	opts.SetAppName(appName).
 		SetMaxPoolSize(poolSize).
 		SetMinPoolSize(poolSize).
-		SetServerSelectionTimeout(timeout).
-		SetConnectTimeout(timeout).
-		SetTimeout(timeout).
+		SetServerSelectionTimeout(s.timeout).
+		SetConnectTimeout(s.timeout).
+		SetTimeout(s.timeout).
 		SetServerMonitoringMode(options.ServerMonitoringModePoll).
 		SetDialer(s.dial).
 		SetMonitor(&event.CommandMonitor{Started: s.commandStarted}).
@@ -153,14 +173,14 @@ func Open(ctx context.Context, cfg Config) (*Source, error) {
 
 	client, err := mongo.Connect(opts)
 	if err != nil {
-		return nil, s.explain(err, "connect to")
+		return s.explain(err, "connect to")
 	}
 	s.client = client
 	if err := s.verify(ctx); err != nil {
 		s.abandon()
-		return nil, err
+		return err
 	}
-	return s, nil
+	return nil
 }
 
 func (s *Source) verify(ctx context.Context) error {
@@ -201,6 +221,9 @@ func (s *Source) verify(ctx context.Context) error {
 func (s *Source) Close() error {
 	if s == nil || s.client == nil || s.closed.Swap(true) {
 		return nil
+	}
+	if s.fan != nil {
+		s.fan.close()
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
 	defer cancel()
@@ -252,7 +275,7 @@ func (s *Source) self() self {
 	s.mu.Lock()
 	ids := slices.Clone(s.connIDs)
 	s.mu.Unlock()
-	return self{connIDs: ids, addrs: s.dial.localAddrs(), mongos: s.mongos}
+	return self{connIDs: ids, addrs: s.dial.localAddrs(), mongos: s.mongos, allNodes: s.mongos && s.allNodes.Load()}
 }
 
 // isOwn reports whether a $currentOp document is the monitor's own work or connection.
@@ -300,11 +323,23 @@ func subset(a, b []string) bool {
 	return true
 }
 
-// Snapshot reads the deployment once.
+// Snapshot reads the deployment once: this node, or every member in q.Members (fanout.go).
 func (s *Source) Snapshot(ctx context.Context, q source.Query) (*source.Snapshot, error) {
 	if s.closed.Load() {
 		return nil, errors.New("source/mongodb: snapshot after Close")
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("snapshot of %s: %w", s.target, err)
+	}
+	if s.fan != nil {
+		return s.fan.snapshot(ctx, q)
+	}
+	return s.snapshot(ctx, q, true)
+}
+
+// snapshot reads this node once. On a mongos, shardOps says whether the sessions include its
+// fan-out's (the shards' operations); without them, its idle connections and clients remain.
+func (s *Source) snapshot(ctx context.Context, q source.Query, shardOps bool) (*source.Snapshot, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("snapshot of %s: %w", s.target, err)
 	}
@@ -330,6 +365,10 @@ func (s *Source) Snapshot(ctx context.Context, q source.Query) (*source.Snapshot
 	}()
 	go func() {
 		defer wg.Done()
+		if !shardOps && s.mongos {
+			sessions = &sessionRead{l: l, me: me}
+			return
+		}
 		sessions = s.readSessions(ctx, sessionsPipeline(q, me), l, me, q.Commands)
 	}()
 	go func() {
@@ -340,7 +379,7 @@ func (s *Source) Snapshot(ctx context.Context, q source.Query) (*source.Snapshot
 		// The fan-out's idle connections are mongos→shard pool connections; the applications'
 		// idle connections are the mongos's own.
 		local := me
-		local.mongos = false
+		local.mongos, local.allNodes = false, false
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -502,7 +541,7 @@ func keep(s source.Session, q source.Query) bool { return q.Shows(&s) }
 // idleLocalPipeline lists the idle application connections of a mongos.
 func idleLocalPipeline(q source.Query, me self) bson.A {
 	local := me
-	local.mongos = false
+	local.mongos, local.allNodes = false, false
 	and := bson.A{bson.D{{Key: "active", Value: false}}}
 	and = append(and, ownMatch(local)...)
 	if !q.System {

@@ -14,6 +14,9 @@ type self struct {
 	connIDs []int64  // server connection IDs seen in CommandStartedEvent (mongod/localOps only)
 	addrs   []string // local "ip:port" of every socket the monitor opened
 	mongos  bool     // fan-out docs carry shard connection IDs, which must not be compared
+	// allNodes: the mongos fan-out reaches every shard member (targetAllNodes, 7.1+), not
+	// only each shard's primary.
+	allNodes bool
 }
 
 // sessionsPipeline is the sessions pane's aggregate: $currentOp with the query's idle toggles,
@@ -29,6 +32,9 @@ func sessionsPipeline(q source.Query, me self) bson.A {
 		{Key: "idleConnections", Value: idleConns},
 		{Key: "idleSessions", Value: q.IdleSessions},
 		{Key: "idleCursors", Value: q.IdleCursors},
+	}
+	if me.allNodes {
+		opts = append(opts, bson.E{Key: "targetAllNodes", Value: true})
 	}
 	if q.Lean && q.Commands {
 		// The one-shot output prints commands: the server cuts long ones to 1 KB
@@ -207,7 +213,7 @@ func clientsPipeline(me self, grouped bool) bson.A {
 		opts = append(opts, bson.E{Key: "localOps", Value: true})
 	}
 	local := me
-	local.mongos = false // localOps docs are the mongos's own connections
+	local.mongos, local.allNodes = false, false // localOps docs are the mongos's own connections
 	and := bson.A{
 		bson.D{{Key: "client", Value: bson.D{{Key: "$type", Value: "string"}}}},
 		bson.D{{Key: "connectionId", Value: bson.D{{Key: "$exists", Value: true}}}},

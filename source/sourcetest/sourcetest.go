@@ -664,7 +664,7 @@ func (r *runner) kill(t *testing.T) {
 	var victim *source.Session
 	for i := range snap.Sessions {
 		s := &snap.Sessions[i]
-		if userActive(s) && trailingDigits.MatchString(s.ID) && (victim == nil || s.RunningUS > victim.RunningUS) {
+		if userActive(s) && s.NotKillable == "" && trailingDigits.MatchString(s.ID) && (victim == nil || s.RunningUS > victim.RunningUS) {
 			victim = s
 		}
 	}
