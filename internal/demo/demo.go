@@ -91,7 +91,7 @@ func Start(ctx context.Context, c Config) (d *Demo, err error) {
 	// A burst of connections from one client address every minute: the live view calls it
 	// a storm.
 	storm := workload.DemoStorm
-	if d.work, err = workload.Start(ctx, workload.Options{URI: serverURI, Seed: 1, Users: appUsers, Storm: &storm}); err != nil {
+	if d.work, err = workload.Start(ctx, workload.Options{URI: serverURI, Seed: 1, Users: appUsers, Storm: &storm, Pileup: true}); err != nil {
 		return nil, fmt.Errorf("start the workload: %w", err)
 	}
 	if d.server == nil {

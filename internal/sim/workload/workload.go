@@ -41,6 +41,9 @@ type Options struct {
 	Users []User
 	// Storm, when set, adds bursts of connections from one client address (see Storm).
 	Storm *Storm
+	// Pileup adds a burst of one slow query every minute or so (pileup.go): dozens of
+	// connections and operations more, which only the demo wants.
+	Pileup bool
 }
 
 // Workload is a running mix of applications. Stop ends it.
@@ -180,9 +183,11 @@ func start(ctx context.Context, opts Options, list []app) (*Workload, error) {
 			return nil, fmt.Errorf("workload: %s cannot reach the server: %w", a.name, err)
 		}
 	}
-	if err := w.startPileup(ctx, runCtx, opts); err != nil {
-		w.Stop()
-		return nil, err
+	if opts.Pileup {
+		if err := w.startPileup(ctx, runCtx, opts); err != nil {
+			w.Stop()
+			return nil, err
+		}
 	}
 	seq := uint64(0)
 	for i, a := range list {
