@@ -118,9 +118,6 @@ func (m *Model) headerSegs(now time.Time) []headerSeg {
 			st.label.Render(" ("+count(m.panes.activeOps)+" running)")
 		segs = append(segs, headerSeg{full: ops, compact: ops})
 	}
-	if s := m.stormText(); s != "" {
-		segs = append(segs, headerSeg{full: st.warn.Render(s), compact: st.warn.Render(s)})
-	}
 	every := st.label.Render("every ") + intervalString(m.loop.interval)
 	segs = append(segs, headerSeg{every, every, false})
 	if m.panes.shown != nil {
