@@ -367,6 +367,9 @@ func (m *Model) memberSummary(ms []source.Member, w int) (string, string) {
 		parts = append(parts, lag)
 	}
 	parts = append(parts, st.label.Render("conns ")+count(conns), st.label.Render("ops ")+count(ops))
+	if b := m.busiestMember(ms, short); b != "" {
+		parts = append(parts, b)
+	}
 	// Whole parts only: a number cut in the middle would read as another number.
 	first := parts[0]
 	for _, pt := range parts[1:] {

@@ -230,3 +230,24 @@ func (s *memberSeries) queued() bool {
 	_, hi, ok := history.MinMax(s.window(nil, s.queue))
 	return ok && hi > 0
 }
+
+// busiestMember is the summary's part naming the data-bearing member with the most
+// operations per second ("busiest shard02/h2 7.7k/s"); "" when no rate is known. A mongos is
+// left out: every operation it routes is counted again on a shard.
+func (m *Model) busiestMember(ms []source.Member, short []string) string {
+	best, at := -1.0, -1
+	for i := range ms {
+		mb := &ms[i]
+		s := m.vitals.members.of(mb)
+		if s == nil || !mb.OK || strings.EqualFold(mb.Kind, "mongos") {
+			continue
+		}
+		if v, ok := s.last(s.ops); ok && v > best {
+			best, at = v, i
+		}
+	}
+	if at < 0 {
+		return ""
+	}
+	return m.st.label.Render("busiest ") + memberName(&ms[at], short[at]) + " " + compactRate(best)
+}

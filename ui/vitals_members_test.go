@@ -185,3 +185,24 @@ func TestMemberVitalsGolden(t *testing.T) {
 		}
 	}
 }
+
+// TestMemberVitalsSummary: a cluster too large for cells names its busiest data-bearing
+// member in the summary, when the line has room.
+func TestMemberVitalsSummary(t *testing.T) {
+	at := func(i int64) *source.Snapshot {
+		snap := shardedSnapshot()
+		for j := range snap.Members {
+			snap.Members[j].Sample = memberSample(1000+2*i, int64(1000+j)*i, 0)
+		}
+		snap.Members = append([]source.Member{{Host: "mongos.db.example.net:27018", State: "MONGOS", Kind: "mongos", OK: true,
+			Sample: memberSample(1000+2*i, 1_000_000*i, 0)}}, snap.Members...)
+		return snap
+	}
+	h, src := startedWith(t, at(0), 180, 40)
+	h.refresh(src, at(1), 2*time.Second)
+	first := strings.Split(screen(h), "\n")[2]
+	// Member 47 (sh16-2) grows fastest: 1,047 per 2 s. The mongos's 500k/s is not a member's load.
+	if !strings.Contains(first, "busiest shard16/sh16-2 524/s") {
+		t.Errorf("summary %q does not name the busiest member", first)
+	}
+}
