@@ -190,8 +190,8 @@ func (v *vitals) fill(snap *source.Snapshot, vit *source.Vitals) {
 		r[i] = history.Absent
 	}
 	r[figActive] = float64(activeOps(snap))
-	if c := snap.Server.Connections.Current; c > 0 {
-		r[figConns] = float64(c)
+	if c := snap.Server.Connections; c.Current > 0 && c.Known(source.ConnCurrent) {
+		r[figConns] = float64(c.Current)
 	}
 	if vit == nil {
 		return
