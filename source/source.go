@@ -12,6 +12,7 @@ import (
 	"errors"
 	"math"
 	"net"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -176,6 +177,50 @@ type Connections struct {
 	Available    int64 `json:"available"`
 	Active       int64 `json:"active"`
 	TotalCreated int64 `json:"total_created"`
+	// Unknown are the counters the source could not read (a cloud API has no "available",
+	// a client list that failed gives no "current"): left out of the JSON and shown as
+	// unknown, never as 0. The zero value knows all four, as serverStatus gives them.
+	Unknown ConnCounters `json:"-"`
+}
+
+// ConnCounters is a set of Connections' counters.
+type ConnCounters uint8
+
+// Connections' counters, for Connections.Unknown.
+const (
+	ConnCurrent ConnCounters = 1 << iota
+	ConnAvailable
+	ConnActive
+	ConnTotalCreated
+	ConnAll = ConnCurrent | ConnAvailable | ConnActive | ConnTotalCreated
+)
+
+// Known reports whether every counter of k was read.
+func (c Connections) Known(k ConnCounters) bool { return c.Unknown&k == 0 }
+
+// MarshalJSON writes the known counters in the stable order of the one-shot JSON
+// ({"current","available","active","total_created"}), leaving the unknown ones out.
+func (c Connections) MarshalJSON() ([]byte, error) {
+	b := make([]byte, 0, 96)
+	b = append(b, '{')
+	for _, f := range []struct {
+		k    ConnCounters
+		name string
+		v    int64
+	}{{ConnCurrent, "current", c.Current}, {ConnAvailable, "available", c.Available},
+		{ConnActive, "active", c.Active}, {ConnTotalCreated, "total_created", c.TotalCreated}} {
+		if !c.Known(f.k) {
+			continue
+		}
+		if len(b) > 1 {
+			b = append(b, ',')
+		}
+		b = append(b, '"')
+		b = append(b, f.name...)
+		b = append(b, '"', ':')
+		b = strconv.AppendInt(b, f.v, 10)
+	}
+	return append(b, '}'), nil
 }
 
 // Client is one client IP address with everything connected from it.

@@ -24,7 +24,7 @@ type Sample struct {
 
 // Counter keys of a Sample.
 const (
-	CounterInsert       = "insert" // opcounters (opcountersRepl on a secondary)
+	CounterInsert       = "insert" // opcounters (a secondary's insert, update, delete: opcountersRepl)
 	CounterQuery        = "query"
 	CounterUpdate       = "update"
 	CounterDelete       = "delete"

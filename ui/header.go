@@ -100,26 +100,24 @@ func (m *Model) headerSegs(now time.Time) []headerSeg {
 	var segs []headerSeg
 	if snap := m.loop.latest; snap != nil {
 		c := snap.Server.Connections
-		// Without serverStatus (VitalsErr) the connection counters are unknown, not 0.
-		if snap.VitalsErr == nil || c != (source.Connections{}) {
+		// Without serverStatus (VitalsErr), or a cloud source's client list, the connection
+		// counters are unknown, not 0.
+		if c.Known(source.ConnCurrent) && (snap.VitalsErr == nil || c != (source.Connections{})) {
 			cur := st.label.Render("conns ") + st.value.Render(count(c.Current))
 			sg := headerSeg{full: cur, compact: cur}
-			if c.Available > 0 {
+			if c.Available > 0 && c.Known(source.ConnAvailable) {
 				sg.full += sep + st.label.Render("available ") + count(c.Available)
 				sg.compact += st.label.Render(" avail ") + count(c.Available)
 			}
 			segs = append(segs, sg)
 		}
-		if c.Active > 0 {
+		if c.Active > 0 && c.Known(source.ConnActive) {
 			a := st.label.Render("active conns ") + count(c.Active)
 			segs = append(segs, headerSeg{a, a, true})
 		}
 		ops := st.label.Render("ops ") + st.value.Render(count(m.panes.totalOps)) +
 			st.label.Render(" ("+count(m.panes.activeOps)+" running)")
 		segs = append(segs, headerSeg{full: ops, compact: ops})
-	}
-	if s := m.stormText(); s != "" {
-		segs = append(segs, headerSeg{full: st.warn.Render(s), compact: st.warn.Render(s)})
 	}
 	every := st.label.Render("every ") + intervalString(m.loop.interval)
 	segs = append(segs, headerSeg{every, every, false})

@@ -115,17 +115,24 @@ func (m *Model) memberLines() []string {
 	cellW := min(memberCellMax, room/min(len(ms), perLine))
 	short := shortHosts(ms)
 	for i := range ms {
-		cell := memberCell(&ms[i], short[i], cellW-2, st)
+		ops, queue := m.memberRate(&ms[i])
+		cell := memberCell(&ms[i], short[i], memberFigs{ops, queue}, cellW-2, st)
 		out[i/perLine] += cell + strings.Repeat(" ", max(0, cellW-lipgloss.Width(cell)))
 	}
 	return out
 }
 
-// piece is a run of a cell's text with its style.
+// piece is a run of a cell's text with its style; the pieces of least prio go first when
+// the cell is too narrow.
 type piece struct {
 	text  string
 	style *lipgloss.Style
+	prio  int
 }
+
+// memberFigs are a member's own vitals as the strip writes them ("1.2k/s", "q 3"); "" when
+// unknown.
+type memberFigs struct{ ops, queue string }
 
 func renderPieces(ps []piece) (plain, styled string) {
 	var p, s strings.Builder
@@ -144,10 +151,11 @@ func renderPieces(ps []piece) (plain, styled string) {
 	return p.String(), s.String()
 }
 
-// memberCell is one member in at most w cells: "P db1:27017 412c 17op lag 2s 8.0.4", the
-// least important parts (version, then lag) dropped first; "✗ db3:27017 down: reason" for
-// one that did not answer.
-func memberCell(mb *source.Member, host string, w int, st *styles) string {
+// memberCell is one member in at most w cells: "P db1:27017 412c 17op 1.2k/s lag 2s 8.0.4"
+// (its own operations per second, and its queue when something waits, from its vitals), the
+// least important parts (version, then ops/s, then lag, then the queue) dropped first;
+// "✗ db3:27017 down: reason" for one that did not answer.
+func memberCell(mb *source.Member, host string, figs memberFigs, w int, st *styles) string {
 	if !mb.OK {
 		text := "✗ " + host + " down: " + memberReason(mb.Error)
 		if textWidth(text) > w {
@@ -156,11 +164,17 @@ func memberCell(mb *source.Member, host string, w int, st *styles) string {
 		return st.warn.Render(strings.TrimRight(text, " "))
 	}
 	state := stateAbbrev(mb.State, mb.Kind)
-	ps := []piece{{state, &st.value}, {host, nil}}
+	ps := []piece{{state, &st.value, 9}, {host, nil, 9}}
 	if state != "A" { // an arbiter holds no data and is not polled
-		ps = append(ps, piece{count(mb.Connections) + "c", nil}, piece{count(mb.Ops) + "op", nil})
+		ps = append(ps, piece{count(mb.Connections) + "c", nil, 6}, piece{count(mb.Ops) + "op", nil, 5})
+		if figs.ops != "" {
+			ps = append(ps, piece{figs.ops, nil, 2})
+		}
+		if figs.queue != "" {
+			ps = append(ps, piece{figs.queue, &st.warn, 4})
+		}
 		if lag, ok := memberLag(mb); ok && state != "P" {
-			p := piece{"lag " + ageString(lag), &st.dim}
+			p := piece{"lag " + ageString(lag), &st.dim, 3}
 			if lag >= lagWarn {
 				p.style = &st.warn
 			}
@@ -168,17 +182,28 @@ func memberCell(mb *source.Member, host string, w int, st *styles) string {
 		}
 	}
 	if v := source.Clean(mb.Version); v != "" {
-		ps = append(ps, piece{v, &st.dim})
+		ps = append(ps, piece{v, &st.dim, 1})
 	}
 	for len(ps) > 2 {
 		if plain, styled := renderPieces(ps); textWidth(plain) <= w {
 			return styled
 		}
-		ps = ps[:len(ps)-1]
+		ps = dropLeast(ps)
 	}
 	ps[1].text = fit(ps[1].text, max(1, w-textWidth(ps[0].text)-1), false)
 	_, styled := renderPieces(ps)
 	return styled
+}
+
+// dropLeast removes the piece of least prio (the last of equals).
+func dropLeast(ps []piece) []piece {
+	at := len(ps) - 1
+	for i := len(ps) - 1; i >= 0; i-- {
+		if ps[i].prio < ps[at].prio {
+			at = i
+		}
+	}
+	return append(ps[:at], ps[at+1:]...)
 }
 
 // memberLag is the member's replication lag, when it reports a sane one.
@@ -342,6 +367,9 @@ func (m *Model) memberSummary(ms []source.Member, w int) (string, string) {
 		parts = append(parts, lag)
 	}
 	parts = append(parts, st.label.Render("conns ")+count(conns), st.label.Render("ops ")+count(ops))
+	if b := m.busiestMember(ms, short); b != "" {
+		parts = append(parts, b)
+	}
 	// Whole parts only: a number cut in the middle would read as another number.
 	first := parts[0]
 	for _, pt := range parts[1:] {

@@ -294,6 +294,7 @@ func (m *Model) onSnapshot(msg snapshotMsg) tea.Cmd {
 			m.setStatus("recovered after "+ageString(m.loop.recoveredAfter.Round(time.Second)), false)
 		}
 		m.vitals.record(m.loop.latest, m.loop.latestAt) // paused or not: the history keeps going
+		m.vitals.alert = m.stormText()                  // the storms as they are now, paused or not
 		if !m.panes.paused {
 			m.show(m.loop.latest, m.loop.latestAt)
 		}

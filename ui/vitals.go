@@ -108,6 +108,9 @@ type vitals struct {
 	refused   error  // the source could not read vitals: why (Snapshot.VitalsErr)
 	paused    bool
 	held      vitalsShown // what the answers since the pause would show, applied on resume
+	alert     string      // the storms named at the last answer (stormText), unstyled
+
+	members memberVitals // each member's own figures
 }
 
 // vitalsShown is the display state an answer leaves.
@@ -127,7 +130,8 @@ func newVitals(interval time.Duration) vitals {
 	for i, f := range figures {
 		names[i] = f.short
 	}
-	return vitals{hist: history.NewTable(min(n, maxHistory), names...)}
+	n = min(n, maxHistory)
+	return vitals{hist: history.NewTable(n, names...), members: newMemberVitals(n)}
 }
 
 // record takes one answer taken at at: its vitals are the source's own (Snapshot.Vitals), or
@@ -147,6 +151,7 @@ func (v *vitals) record(snap *source.Snapshot, at time.Time) {
 	}
 	v.fill(snap, vit)
 	v.hist.Push(at, v.row[:])
+	v.members.record(snap.Members)
 	s := vitalsShown{upto: v.hist.Pushed(), known: v.known || vit != nil || cur != nil,
 		measuring: measuring, refused: snap.VitalsErr}
 	if s.refused != nil {
@@ -169,6 +174,7 @@ func (v *vitals) pause(on bool) {
 		v.apply(v.held)
 	}
 	v.paused = on
+	v.members.pause(on)
 	v.held = vitalsShown{upto: v.upto, known: v.known, measuring: v.measuring, refused: v.refused}
 }
 
@@ -184,8 +190,8 @@ func (v *vitals) fill(snap *source.Snapshot, vit *source.Vitals) {
 		r[i] = history.Absent
 	}
 	r[figActive] = float64(activeOps(snap))
-	if c := snap.Server.Connections.Current; c > 0 {
-		r[figConns] = float64(c)
+	if c := snap.Server.Connections; c.Current > 0 && c.Known(source.ConnCurrent) {
+		r[figConns] = float64(c.Current)
 	}
 	if vit == nil {
 		return

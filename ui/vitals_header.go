@@ -144,9 +144,10 @@ func byteRate(v float64) string {
 	return strconv.FormatFloat(v, 'f', 1, 64) + " " + units[i]
 }
 
-// vitalsLines is the header's vitals line, or none when no answer had vitals.
+// vitalsLines is the header's vitals line, or none when no answer had vitals and there is
+// no alert to show.
 func (m *Model) vitalsLines() int {
-	if m.vitals.known {
+	if m.vitals.known || m.headerAlert() != "" {
 		return 1
 	}
 	return 0
@@ -162,8 +163,12 @@ var headerFigs = []int{figOps, figActive, figConns, figQueue}
 // The alert (headerAlert) comes first and is never dropped.
 func (m *Model) vitalsLine() string {
 	st, v := &m.st, &m.vitals
+	alert := m.headerAlert()
 	if v.refused != nil {
-		return st.warn.Render(fit(refusedNote(v.refused), m.width, false))
+		if alert == "" {
+			return st.warn.Render(fit(refusedNote(v.refused), m.width, false))
+		}
+		return fitStyled(alert+"  "+st.warn.Render(refusedNote(v.refused)), m.width)
 	}
 	type seg struct {
 		text  string // label and value, styled
@@ -183,7 +188,6 @@ func (m *Model) vitalsLine() string {
 			segs = append(segs, seg{text: t, w: lipgloss.Width(t), f: f, spark: true})
 		}
 	}
-	alert := m.headerAlert()
 	const sep = "  "
 	room := m.width - 1
 	if alert != "" {

@@ -89,6 +89,7 @@ func (m *Model) vitalsViewLines() []string {
 		}
 		lines = append(lines, line)
 	}
+	lines = append(lines, m.memberViewLines(sw)...)
 	return append(lines, "",
 		"  — : the source does not report this figure (or not yet). Rates are per second between",
 		"  two refreshes; after a server restart they start again. Sparklines scale from 0 (connections",

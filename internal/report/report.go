@@ -225,7 +225,8 @@ func Table(w io.Writer, pane string, snap *source.Snapshot) error {
 	bw := bufio.NewWriter(w)
 	fmt.Fprintf(bw, "%s %s  %s %s%s  conns %s current / %s available, %s active  at %s\n",
 		source.Clean(snap.Source), source.Clean(snap.Target), source.Clean(sv.Kind), source.Clean(sv.Version), up,
-		Thousands(sv.Connections.Current), Thousands(sv.Connections.Available), Thousands(sv.Connections.Active),
+		connCount(sv.Connections, source.ConnCurrent), connCount(sv.Connections, source.ConnAvailable),
+		connCount(sv.Connections, source.ConnActive),
 		snap.TakenAt.UTC().Format(time.RFC3339))
 	for _, line := range vitalsLines(snap.Vitals) {
 		fmt.Fprintf(bw, "%s\n", line)
@@ -273,6 +274,22 @@ func Table(w io.Writer, pane string, snap *source.Snapshot) error {
 		}
 	}
 	return bw.Flush()
+}
+
+// connCount is one connection counter, or "-" when the source could not read it.
+func connCount(c source.Connections, k source.ConnCounters) string {
+	if !c.Known(k) {
+		return "-"
+	}
+	switch k {
+	case source.ConnCurrent:
+		return Thousands(c.Current)
+	case source.ConnAvailable:
+		return Thousands(c.Available)
+	case source.ConnActive:
+		return Thousands(c.Active)
+	}
+	return Thousands(c.TotalCreated)
 }
 
 // memberRows are the deployment's members, one a line: whether each answered, and why not.

@@ -331,12 +331,16 @@ func (r *nodesRead) warn(snap *source.Snapshot) {
 // addClients fills the clients pane and the connection count from ShowConnectionStatistics,
 // enriched by the sessions read. Only an authentication failure fails the snapshot.
 func (s *Source) addClients(ctx context.Context, snap *source.Snapshot, all []source.Session) error {
+	// The API has no connection limit and no count of connections ever made; the current
+	// count is ShowConnectionStatistics', unknown (not 0) when it failed.
+	snap.Server.Connections.Unknown |= source.ConnAvailable | source.ConnTotalCreated
 	stats, err := s.connStats(ctx)
 	if err != nil {
 		var auth *AuthError
 		if errors.As(err, &auth) {
 			return err
 		}
+		snap.Server.Connections.Unknown |= source.ConnCurrent
 		snap.Partial = true
 		snap.Warnings = append(snap.Warnings, "clients unavailable: "+err.Error())
 		return nil

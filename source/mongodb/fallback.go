@@ -144,7 +144,7 @@ func (s *Source) legacySnapshot(ctx context.Context, q source.Query) (*source.Sn
 		if ctx.Err() != nil {
 			return nil, serr
 		}
-		snap.Server = source.Server{Version: s.version, Kind: "mongod"}
+		snap.Server = source.Server{Version: s.version, Kind: "mongod", Connections: source.Connections{Unknown: source.ConnAll}}
 		snap.VitalsErr = serr
 		snap.Partial = true
 		snap.Warnings = append(snap.Warnings, source.Clean(serr.Error()))

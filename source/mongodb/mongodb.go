@@ -610,10 +610,17 @@ func decodeServer(raw bson.Raw) source.Server {
 		}
 	}
 	c := &srv.Connections
-	c.Current, _ = num(raw, "connections", "current")
-	c.Available, _ = num(raw, "connections", "available")
-	c.Active, _ = num(raw, "connections", "active")
-	c.TotalCreated, _ = num(raw, "connections", "totalCreated")
+	for _, f := range []struct {
+		k    source.ConnCounters
+		dst  *int64
+		name string
+	}{{source.ConnCurrent, &c.Current, "current"}, {source.ConnAvailable, &c.Available, "available"},
+		{source.ConnActive, &c.Active, "active"}, {source.ConnTotalCreated, &c.TotalCreated, "totalCreated"}} {
+		var ok bool
+		if *f.dst, ok = num(raw, "connections", f.name); !ok {
+			c.Unknown |= f.k // absent from this server's serverStatus: unknown, not 0
+		}
+	}
 	return srv
 }
 

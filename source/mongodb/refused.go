@@ -29,7 +29,8 @@ func (s *Source) serverByHello(ctx context.Context) (source.Server, error) {
 	if err != nil {
 		return source.Server{}, s.explain(err, "run hello on")
 	}
-	srv := source.Server{Version: s.version, Kind: "mongod", Host: str(raw, "me")}
+	srv := source.Server{Version: s.version, Kind: "mongod", Host: str(raw, "me"),
+		Connections: source.Connections{Unknown: source.ConnAll}} // serverStatus counts them
 	if str(raw, "msg") == "isdbgrid" {
 		srv.Kind = "mongos"
 	}
@@ -67,7 +68,8 @@ func (s *Source) withoutStatus(ctx context.Context, refusal error) (source.Serve
 // serverWithoutStatus is the server as verify saw it, for snapshots after serverStatus was
 // refused.
 func (s *Source) serverWithoutStatus() source.Server {
-	srv := source.Server{Version: s.version, Kind: "mongod", Host: s.host}
+	srv := source.Server{Version: s.version, Kind: "mongod", Host: s.host,
+		Connections: source.Connections{Unknown: source.ConnAll}} // serverStatus counts them
 	if s.mongos {
 		srv.Kind = "mongos"
 	}

@@ -63,12 +63,15 @@ func decodeSample(raw bson.Raw, clientAt time.Time) *source.Sample {
 		sm.UptimeMS = n
 	}
 	sm.ReplState = replState(raw)
-	ops := "opcounters"
-	if sm.ReplState == "SECONDARY" {
-		ops = "opcountersRepl" // a secondary's opcounters hold only its own reads
-	}
+	// A secondary's writes are the ones it applies from the primary (opcountersRepl); its
+	// reads and commands are its own clients' (opcounters): analytics on a secondary are its
+	// load. mongostat reads a secondary the same way (insert/update/delete as "*N").
 	for _, k := range []string{source.CounterInsert, source.CounterQuery, source.CounterUpdate,
 		source.CounterDelete, source.CounterGetmore, source.CounterCommand} {
+		ops := "opcounters"
+		if sm.ReplState == "SECONDARY" && (k == source.CounterInsert || k == source.CounterUpdate || k == source.CounterDelete) {
+			ops = "opcountersRepl"
+		}
 		if n, ok := num(raw, ops, k); ok {
 			sm.Counters[k] = n
 		}

@@ -155,8 +155,12 @@ func (s *Source) fetch(ctx context.Context, n *notes, q source.Query, info *inst
 // addClients puts the clients read into snap, or says why there are none. Permission and
 // support errors stop the clients being asked for again.
 func (s *Source) addClients(ctx context.Context, snap *source.Snapshot, f *fetched) error {
+	// The API has no connection limit and no count of connections ever made; the current
+	// count is the client list's, unknown (not 0) when the list was not read.
+	snap.Server.Connections.Unknown |= source.ConnAvailable | source.ConnTotalCreated
 	switch {
 	case f.cliSkip != nil:
+		snap.Server.Connections.Unknown |= source.ConnCurrent
 		snap.Partial = true
 		snap.Warnings = append(snap.Warnings, f.cliSkip.Error())
 	case f.cliErr != nil:
@@ -169,6 +173,7 @@ func (s *Source) addClients(ctx context.Context, snap *source.Snapshot, f *fetch
 			s.clientsErr = f.cliErr
 			s.mu.Unlock()
 		}
+		snap.Server.Connections.Unknown |= source.ConnCurrent
 		snap.Partial = true
 		snap.Warnings = append(snap.Warnings, f.cliErr.Error())
 	default:
