@@ -45,23 +45,24 @@ var version = ""
 
 // config is everything the command line says.
 type config struct {
-	source   string
-	uri      string
-	demo     bool
-	topology string
-	once     bool
-	format   string
-	pane     string
-	groupBy  string
-	interval time.Duration
-	timeout  time.Duration
-	readonly bool
-	idle     bool
-	system   bool
-	filter   string
-	members  string // --members: all, primary or host:port[,host:port…]
-	list     bool
-	version  bool
+	source      string
+	uri         string
+	demo        bool
+	topology    string
+	topologySet bool // --topology was given
+	once        bool
+	format      string
+	pane        string
+	groupBy     string
+	interval    time.Duration
+	timeout     time.Duration
+	readonly    bool
+	idle        bool
+	system      bool
+	filter      string
+	members     string // --members: all, primary or host:port[,host:port…]
+	list        bool
+	version     bool
 	// intervalSet: --interval was given (a source may otherwise pick a gentler default).
 	intervalSet bool
 	// stormThreshold: new connections per second from one client IP, over 3 refreshes,
@@ -121,7 +122,7 @@ func newFlagSet(c *config) *flag.FlagSet {
 	fs.Usage = func() {}
 	fs.StringVar(&c.source, "source", "mongodb", "where the data comes from: mongodb (direct), tencent or huawei")
 	fs.BoolVar(&c.demo, "demo", false, "run against the built-in simulated deployment and workload")
-	fs.StringVar(&c.topology, "topology", "single", "with --demo: single, replset or sharded")
+	fs.StringVar(&c.topology, "topology", demo.DefaultTopology, "with --demo: single, replset or sharded")
 	fs.BoolVar(&c.once, "once", false, "print one snapshot and exit")
 	fs.StringVar(&c.format, "format", "table", "with --once: json, csv or table")
 	fs.StringVar(&c.pane, "pane", "all", "with --once csv/table: sessions, clients or all")
@@ -154,8 +155,8 @@ func printUsage(out io.Writer) {
 
 usage:
   currentop [flags] [mongodb-uri]     default %s, or $%s
-  currentop --demo                    the built-in simulator (add --source tencent|huawei,
-                                      --topology replset|sharded)
+  currentop --demo                    the built-in simulator: a replica set (add --source
+                                      tencent|huawei, --topology single|sharded)
   currentop --once --format json URI  one snapshot for scripts
   currentop --source tencent --instance cmgo-xxxxxxxx [--region ap-guangzhou]
   currentop --source huawei --region cn-north-4 --project-id P --instance I [--node N]
@@ -185,7 +186,10 @@ func parseArgs(args []string) (config, error) {
 		positional = append(positional, args[0])
 		args = args[1:]
 	}
-	fs.Visit(func(f *flag.Flag) { c.intervalSet = c.intervalSet || f.Name == "interval" })
+	fs.Visit(func(f *flag.Flag) {
+		c.intervalSet = c.intervalSet || f.Name == "interval"
+		c.topologySet = c.topologySet || f.Name == "topology"
+	})
 	switch len(positional) {
 	case 0:
 	case 1:
@@ -231,7 +235,7 @@ func (c *config) validate() error {
 	if !slices.Contains(demo.Topologies, c.topology) {
 		return usageError{fmt.Sprintf("unknown --topology %q: use %s", c.topology, strings.Join(demo.Topologies, ", "))}
 	}
-	if c.topology != "single" && !c.demo {
+	if c.topologySet && !c.demo {
 		return usageError{"--topology picks the simulated deployment: add --demo"}
 	}
 	if c.list && c.source == "mongodb" {
