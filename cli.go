@@ -122,7 +122,7 @@ func newFlagSet(c *config) *flag.FlagSet {
 	fs.Usage = func() {}
 	fs.StringVar(&c.source, "source", "mongodb", "where the data comes from: mongodb (direct), tencent or huawei")
 	fs.BoolVar(&c.demo, "demo", false, "run against the built-in simulated deployment and workload")
-	fs.StringVar(&c.topology, "topology", demo.DefaultTopology, "with --demo: single, replset or sharded")
+	fs.StringVar(&c.topology, "topology", demo.DefaultTopology, "with --demo: replset, single (the default with a cloud --source) or sharded")
 	fs.BoolVar(&c.once, "once", false, "print one snapshot and exit")
 	fs.StringVar(&c.format, "format", "table", "with --once: json, csv or table")
 	fs.StringVar(&c.pane, "pane", "all", "with --once csv/table: sessions, clients or all")
@@ -237,6 +237,11 @@ func (c *config) validate() error {
 	}
 	if c.topologySet && !c.demo {
 		return usageError{"--topology picks the simulated deployment: add --demo"}
+	}
+	if !c.topologySet && c.source != "mongodb" {
+		// Each call of a cloud API's emulator reads the whole simulated deployment: on a
+		// replica set that is three members' worth of idle sessions per page.
+		c.topology = "single"
 	}
 	if c.list && c.source == "mongodb" {
 		return usageError{"--list lists cloud instances: add --source tencent or --source huawei"}

@@ -122,6 +122,16 @@ func TestParseArgs(t *testing.T) {
 			}
 		}},
 		{name: "topology without the demo", args: []string{"--topology", demo.DefaultTopology}, wantErr: "add --demo"},
+		{name: "the cloud demos' default topology", args: []string{"--demo", "--source", "huawei"}, check: func(t *testing.T, c config) {
+			if c.topology != "single" {
+				t.Errorf("--demo --source huawei: topology %q, want single", c.topology)
+			}
+		}},
+		{name: "a cloud demo on a replica set", args: []string{"--demo", "--source", "tencent", "--topology", "replset"}, check: func(t *testing.T, c config) {
+			if c.topology != "replset" {
+				t.Errorf("topology %q, want replset as given", c.topology)
+			}
+		}},
 		{name: "single topology", args: []string{"--demo", "--topology", "single"}, check: func(t *testing.T, c config) {
 			if c.topology != "single" {
 				t.Errorf("topology %q", c.topology)
