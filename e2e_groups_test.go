@@ -96,14 +96,16 @@ func TestEndToEndGroups(t *testing.T) {
 	if st := statusLine(s); strings.Contains(st, "refused") || strings.Contains(st, "failed") || strings.Contains(st, "not permitted") {
 		t.Fatalf("group kill: %q", st)
 	}
-	// Its sessions end: the row goes (or, should the next burst have started meanwhile, holds
-	// only sessions younger than the killed ones).
+	// Its sessions end: the row goes, or holds only sessions younger than the killed ones (the
+	// next burst), or fewer than were killed: the pile-up may grow after the snapshot the
+	// dialog was built from (refreshes are slow on a loaded machine), and those newcomers, of
+	// about the same age, were not offered for killing.
 	if s, ok := e.poll(30*time.Second, func(s string) bool {
 		if !titleRe.MatchString(groupsTitle(s)) {
 			return false
 		}
 		r, ok := groupRow(s, pileShape)
-		return !ok || r.max < pile.max
+		return !ok || r.max < pile.max || r.count < n
 	}); !ok {
 		// The status line is cut at the screen's width: the event log has every outcome.
 		e.send("e")
