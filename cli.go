@@ -45,26 +45,27 @@ var version = ""
 
 // config is everything the command line says.
 type config struct {
-	source      string
-	uri         string
-	demo        bool
-	topology    string
-	topologySet bool // --topology was given
-	once        bool
-	format      string
-	pane        string
-	groupBy     string
-	interval    time.Duration
-	timeout     time.Duration
-	readonly    bool
-	idle        bool
-	system      bool
-	filter      string
-	members     string // --members: all, primary or host:port[,host:port…]
-	list        bool
-	version     bool
+	source   string
+	uri      string
+	demo     bool
+	topology string
+	once     bool
+	format   string
+	pane     string
+	groupBy  string
+	interval time.Duration
+	timeout  time.Duration
+	readonly bool
+	idle     bool
+	system   bool
+	filter   string
+	members  string // --members: all, primary or host:port[,host:port…]
+	list     bool
+	version  bool
 	// intervalSet: --interval was given (a source may otherwise pick a gentler default).
 	intervalSet bool
+	// topologySet: --topology was given (the cloud demos otherwise run on one node).
+	topologySet bool
 	// stormThreshold: new connections per second from one client IP, over 3 refreshes,
 	// that the live view calls a connection storm.
 	stormThreshold float64
