@@ -64,6 +64,8 @@ type config struct {
 	version  bool
 	// intervalSet: --interval was given (a source may otherwise pick a gentler default).
 	intervalSet bool
+	// topologySet: --topology was given (the cloud demos otherwise run on one node).
+	topologySet bool
 	// stormThreshold: new connections per second from one client IP, over 3 refreshes,
 	// that the live view calls a connection storm.
 	stormThreshold float64
@@ -121,7 +123,7 @@ func newFlagSet(c *config) *flag.FlagSet {
 	fs.Usage = func() {}
 	fs.StringVar(&c.source, "source", "mongodb", "where the data comes from: mongodb (direct), tencent or huawei")
 	fs.BoolVar(&c.demo, "demo", false, "run against the built-in simulated deployment and workload")
-	fs.StringVar(&c.topology, "topology", "single", "with --demo: single, replset or sharded")
+	fs.StringVar(&c.topology, "topology", demo.DefaultTopology, "with --demo: replset, single (the default with a cloud --source) or sharded")
 	fs.BoolVar(&c.once, "once", false, "print one snapshot and exit")
 	fs.StringVar(&c.format, "format", "table", "with --once: json, csv or table")
 	fs.StringVar(&c.pane, "pane", "all", "with --once csv/table: sessions, clients or all")
@@ -154,8 +156,8 @@ func printUsage(out io.Writer) {
 
 usage:
   currentop [flags] [mongodb-uri]     default %s, or $%s
-  currentop --demo                    the built-in simulator (add --source tencent|huawei,
-                                      --topology replset|sharded)
+  currentop --demo                    the built-in simulator: a replica set (add --source
+                                      tencent|huawei, --topology single|sharded)
   currentop --once --format json URI  one snapshot for scripts
   currentop --source tencent --instance cmgo-xxxxxxxx [--region ap-guangzhou]
   currentop --source huawei --region cn-north-4 --project-id P --instance I [--node N]
@@ -185,7 +187,10 @@ func parseArgs(args []string) (config, error) {
 		positional = append(positional, args[0])
 		args = args[1:]
 	}
-	fs.Visit(func(f *flag.Flag) { c.intervalSet = c.intervalSet || f.Name == "interval" })
+	fs.Visit(func(f *flag.Flag) {
+		c.intervalSet = c.intervalSet || f.Name == "interval"
+		c.topologySet = c.topologySet || f.Name == "topology"
+	})
 	switch len(positional) {
 	case 0:
 	case 1:
@@ -231,8 +236,13 @@ func (c *config) validate() error {
 	if !slices.Contains(demo.Topologies, c.topology) {
 		return usageError{fmt.Sprintf("unknown --topology %q: use %s", c.topology, strings.Join(demo.Topologies, ", "))}
 	}
-	if c.topology != "single" && !c.demo {
+	if c.topologySet && !c.demo {
 		return usageError{"--topology picks the simulated deployment: add --demo"}
+	}
+	if !c.topologySet && c.source != "mongodb" {
+		// Each call of a cloud API's emulator reads the whole simulated deployment: on a
+		// replica set that is three members' worth of idle sessions per page.
+		c.topology = "single"
 	}
 	if c.list && c.source == "mongodb" {
 		return usageError{"--list lists cloud instances: add --source tencent or --source huawei"}

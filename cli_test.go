@@ -116,6 +116,27 @@ func TestParseArgs(t *testing.T) {
 		}},
 		{name: "URI with a cloud source", args: []string{"--source", "huawei", "mongodb://a/"}, wantErr: "goes with --source mongodb"},
 		{name: "URI with the demo", args: []string{"--demo", "mongodb://a/"}, wantErr: "drop the URI"},
+		{name: "the demo's default topology", args: []string{"--demo"}, check: func(t *testing.T, c config) {
+			if c.topology != demo.DefaultTopology || c.topologySet {
+				t.Errorf("--demo: topology %q (set %v), want %q", c.topology, c.topologySet, demo.DefaultTopology)
+			}
+		}},
+		{name: "topology without the demo", args: []string{"--topology", demo.DefaultTopology}, wantErr: "add --demo"},
+		{name: "the cloud demos' default topology", args: []string{"--demo", "--source", "huawei"}, check: func(t *testing.T, c config) {
+			if c.topology != "single" {
+				t.Errorf("--demo --source huawei: topology %q, want single", c.topology)
+			}
+		}},
+		{name: "a cloud demo on a replica set", args: []string{"--demo", "--source", "tencent", "--topology", "replset"}, check: func(t *testing.T, c config) {
+			if c.topology != "replset" {
+				t.Errorf("topology %q, want replset as given", c.topology)
+			}
+		}},
+		{name: "single topology", args: []string{"--demo", "--topology", "single"}, check: func(t *testing.T, c config) {
+			if c.topology != "single" {
+				t.Errorf("topology %q", c.topology)
+			}
+		}},
 		{name: "list on mongodb", args: []string{"--list"}, wantErr: "--list lists cloud instances"},
 		{name: "cloud flag on mongodb", args: []string{"--instance", "x"}, wantErr: "--instance is for the cloud sources"},
 		{name: "huawei flag on tencent", args: []string{"--source", "tencent", "--node", "n"}, wantErr: "--node is for --source huawei"},
@@ -186,8 +207,9 @@ func TestDemoOnceJSON(t *testing.T) {
 	// between connections: try again until a guard that only stops a hang.
 	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); {
 		var out, errOut bytes.Buffer
-		// --system: every client, so that they add up to the server's connections.
-		if code := run(context.Background(), []string{"--demo", "--once", "--system", "--format", "json"}, &out, &errOut); code != exitOK {
+		// --system: every client, so that they add up to the server's connections. One node:
+		// across members the clients add up to no one server's count.
+		if code := run(context.Background(), []string{"--demo", "--topology", "single", "--once", "--system", "--format", "json"}, &out, &errOut); code != exitOK {
 			t.Fatalf("exit %d: %s", code, errOut.String())
 		}
 		if strings.Contains(out.String(), demo.MonitorPassword) {
@@ -233,6 +255,53 @@ func TestDemoOnceJSON(t *testing.T) {
 		}
 		// The workload's pools may be between connections; try again.
 		last = fmt.Sprintf("%d active sessions from apps %v; clients add up to %d, want %d", active, apps, total, want)
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Error(last)
+}
+
+// TestDemoOnceJSONReplicaSet: the demo's default deployment, a replica set, prints its three
+// members and sessions from at least two of them, each session's host one of the members.
+func TestDemoOnceJSONReplicaSet(t *testing.T) {
+	var last string
+	// The secondary reads may still be starting: try again until a guard that only stops a hang.
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); {
+		var out, errOut bytes.Buffer
+		if code := run(context.Background(), []string{"--demo", "--once", "--format", "json"}, &out, &errOut); code != exitOK {
+			t.Fatalf("exit %d: %s", code, errOut.String())
+		}
+		var doc struct {
+			Members []struct {
+				Host  string `json:"host"`
+				State string `json:"state"`
+				OK    bool   `json:"ok"`
+			} `json:"members"`
+			Sessions []source.Session `json:"sessions"`
+		}
+		if err := json.Unmarshal(out.Bytes(), &doc); err != nil {
+			t.Fatalf("not JSON: %v\n%s", err, out.String())
+		}
+		states, hosts := map[string]int{}, map[string]bool{}
+		for _, m := range doc.Members {
+			if m.OK {
+				states[m.State]++
+			}
+			hosts[m.Host] = true
+		}
+		if len(doc.Members) != 3 || states["PRIMARY"] != 1 || states["SECONDARY"] != 2 {
+			t.Fatalf("members %+v: want a primary and two secondaries, all answering", doc.Members)
+		}
+		from := map[string]int{}
+		for _, s := range doc.Sessions {
+			if !hosts[s.Host] {
+				t.Fatalf("session %s has host %q, not one of the members %v", s.ID, s.Host, hosts)
+			}
+			from[s.Host]++
+		}
+		if len(from) >= 2 {
+			return
+		}
+		last = fmt.Sprintf("sessions per member %v", from)
 		time.Sleep(200 * time.Millisecond)
 	}
 	t.Error(last)

@@ -40,7 +40,7 @@ func TestEndToEnd(t *testing.T) {
 	}
 	// The sessions pane has the focus at start: the footer offers its keys.
 	e.waitFor("the sessions pane focused (footer offers kill)", 5*time.Second, func(s string) bool {
-		return strings.Contains(lastLine(s), "k kill") && strings.Contains(lastLine(s), "tab clients")
+		return strings.Contains(lastLine(s), "k kill") && strings.Contains(lastLine(s), "enter details")
 	})
 
 	// 2. Filter: every row is a query running for more than a second.
@@ -130,8 +130,8 @@ func TestEndToEnd(t *testing.T) {
 	outage := time.Now()
 	s := e.waitFor("STALE in the header and pane titles, and a failure line", 20*time.Second, func(s string) bool {
 		l := lines(s)
-		return len(l) > 2 && staleRe.MatchString(l[1]) && strings.HasPrefix(l[2], "✗ ") &&
-			strings.Contains(l[2], "refresh failed") && paneTitlesStale(s) == 2
+		f := failureLine(l)
+		return len(l) > 2 && staleRe.MatchString(l[1]) && strings.Contains(f, "refresh failed") && paneTitlesStale(s) == 2
 	})
 	failing := time.Now() // the failure streak began before this
 	t.Logf("step 7: STALE after %s", time.Since(outage).Round(time.Millisecond))
@@ -143,7 +143,7 @@ func TestEndToEnd(t *testing.T) {
 	noteRe := regexp.MustCompile(`^recovered after (\S+)$`)
 	s = e.waitFor("LIVE again, no STALE title, and the 'recovered after' note", 30*time.Second, func(s string) bool {
 		l := lines(s)
-		return len(l) > 2 && strings.HasSuffix(l[1], "● LIVE") && !strings.HasPrefix(l[2], "✗") &&
+		return len(l) > 2 && strings.HasSuffix(l[1], "● LIVE") && failureLine(l) == "" &&
 			paneTitlesStale(s) == 0 && noteRe.MatchString(statusLine(s))
 	})
 	t.Logf("step 7: LIVE again after %s; status %q", time.Since(recovery).Round(time.Millisecond), statusLine(s))
@@ -524,8 +524,11 @@ func (e *e2e) openDetail() {
 		}
 		sel, _ := selectedRow(s)
 		e.send("Enter")
-		title := regexp.MustCompile(`^ SESSION ` + regexp.QuoteMeta(sel.id) + ` · `)
-		idLine := regexp.MustCompile(`(?m)^  id +` + regexp.QuoteMeta(sel.id) + `$`)
+		// A long ID ("127.0.0.1:41193/3000061") is cut from the left in the pane ("…/3000061")
+		// and shown whole in the detail view.
+		idRe := idPattern(sel.id)
+		title := regexp.MustCompile(`^ SESSION ` + idRe + ` · `)
+		idLine := regexp.MustCompile(`(?m)^  id +` + idRe + `$`)
 		s, opened := e.poll(3*time.Second, func(s string) bool {
 			l := lines(s)
 			return detailTitle(l, title)
@@ -551,10 +554,21 @@ func (e *e2e) openDetail() {
 	}
 }
 
-// detailTitle says the detail view's title is the first line below the header (two lines, or
-// three with the vitals line).
+// failureLine is the header's failure line ("✗ refresh failed …"): below the two header lines,
+// after the members strip when it shows; "" when there is none.
+func failureLine(l []string) string {
+	for i := 2; i < min(len(l), 5); i++ {
+		if strings.HasPrefix(l[i], "✗ ") {
+			return l[i]
+		}
+	}
+	return ""
+}
+
+// detailTitle says the detail view's title is the first line below the header (two lines,
+// then the members strip's one or two and the vitals line when they show).
 func detailTitle(l []string, title *regexp.Regexp) bool {
-	for i := 2; i < min(len(l), 4); i++ {
+	for i := 2; i < min(len(l), 6); i++ {
 		if strings.HasPrefix(l[i], " ") {
 			return title.MatchString(l[i])
 		}
@@ -788,6 +802,14 @@ func rowWithID(s, id string) bool {
 		return anyRow(rows, func(r sessRow) bool { return strings.HasSuffix(r.id, tail) })
 	}
 	return anyRow(rows, func(r sessRow) bool { return r.id == id })
+}
+
+// idPattern matches the whole ID of a session shown as id in the pane, cut or not.
+func idPattern(id string) string {
+	if rest, cut := strings.CutPrefix(id, "…"); cut {
+		return `\S*` + regexp.QuoteMeta(rest)
+	}
+	return regexp.QuoteMeta(id)
 }
 
 // idTail is what identifies an ID shown cut ("…rs0-a:37915/53"): its last ten characters.

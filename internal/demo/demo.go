@@ -48,13 +48,18 @@ type Config struct {
 	// one secondary (see watchMemberFaults). For the live view, where a person watches it fail
 	// and recover.
 	Outages bool
-	// Topology is "single" (or ""): one replica-set member; "replset": a three-member replica
-	// set; "sharded": a mongos in front of two three-member shards.
+	// Topology is "single": one replica-set member; "replset": a three-member replica set;
+	// "sharded": a mongos in front of two three-member shards; "": DefaultTopology.
 	Topology string
 }
 
 // Topologies are the values Config.Topology accepts.
 var Topologies = []string{"single", "replset", "sharded"}
+
+// DefaultTopology is what --demo runs unless told otherwise: a replica set shows the most of
+// what currentop does (members strip, sessions merged from every member, reads on
+// secondaries, kills routed to the member that runs the operation) at a cost still small.
+const DefaultTopology = "replset"
 
 // Demo is a running simulated deployment and the source that watches it.
 type Demo struct {

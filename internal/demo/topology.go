@@ -11,8 +11,11 @@ import (
 // startDeployment starts the simulated deployment of a topology and returns the URI the
 // applications and the monitor connect to (without credentials).
 func (d *Demo) startDeployment(topology string, users []mongod.User) (string, error) {
+	if topology == "" {
+		topology = DefaultTopology
+	}
 	switch topology {
-	case "", "single":
+	case "single":
 		srv, err := mongod.Start(mongod.Options{ReplicaSet: "rs0", Host: "demo-rs0-a", Users: users, Synthetic: synthetic})
 		if err != nil {
 			return "", err
@@ -20,7 +23,9 @@ func (d *Demo) startDeployment(topology string, users []mongod.User) (string, er
 		d.server = srv
 		return srv.URI(), nil
 	case "replset":
-		rs, err := mongod.StartReplicaSet(mongod.ReplicaSetOptions{Name: "rs0", Members: 3, Users: users, Synthetic: synthetic / 3})
+		// Every member gets the synthetic clients' idle connections: applications' pools
+		// connect to each member of a set.
+		rs, err := mongod.StartReplicaSet(mongod.ReplicaSetOptions{Name: "rs0", Members: 3, Users: users, Synthetic: synthetic})
 		if err != nil {
 			return "", err
 		}
