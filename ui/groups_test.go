@@ -317,3 +317,30 @@ func BenchmarkGroupedView(b *testing.B) {
 		}
 	})
 }
+
+// TestGroupEscBacksOut: esc backs out one level at a time: a group's sessions, the groups (with
+// a filter, which goes first), the rows; t from a group's sessions says it leads to all rows.
+func TestGroupEscBacksOut(t *testing.T) {
+	h, _ := startedPile(t, Options{})
+	h.keys("t", "enter")
+	if foot := lastLineOf(screen(h)); !strings.Contains(foot, "t all rows") || !strings.Contains(foot, "esc groups") {
+		t.Errorf("footer in a group's sessions: %q", foot)
+	}
+	h.keys("esc")
+	if !h.m.panes.showingGroups() {
+		t.Fatal("esc from a group's sessions should return to the groups")
+	}
+	h.keys("/")
+	h.typeText("app:storefront")
+	h.keys("enter", "esc")
+	if !h.m.panes.showingGroups() || !h.m.query.Filter.Empty() {
+		t.Fatalf("esc should clear the filter first, in the groups; grouped %v, filter %q", h.m.panes.showingGroups(), h.m.query.Filter.Text)
+	}
+	h.keys("esc")
+	if h.m.panes.grouped || h.m.panes.showingGroups() {
+		t.Fatal("esc with nothing to clear should leave the groups for the rows")
+	}
+	if !strings.Contains(h.m.status.text, "as rows") {
+		t.Errorf("status %q", h.m.status.text)
+	}
+}
