@@ -224,7 +224,7 @@ func TestGroupKill(t *testing.T) {
 				t.Errorf("the killer must get the sessions as last seen: %+v", s)
 			}
 		}
-		if !strings.Contains(h.m.status.text, "206 killed") || len(h.m.panes.marked) != 0 {
+		if !strings.HasPrefix(h.m.status.text, "kill: 6 killed — ") || !strings.Contains(h.m.status.text, "206 killed") || len(h.m.panes.marked) != 0 {
 			t.Errorf("status %q, marked %v", h.m.status.text, h.m.panes.marked)
 		}
 	})
