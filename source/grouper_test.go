@@ -84,3 +84,14 @@ func checkShapes(t *testing.T, ss []Session, groups []Group) {
 		t.Fatalf("%d sessions in groups, want %d", n, len(ss))
 	}
 }
+
+func TestShapeFieldIsItsIndex(t *testing.T) {
+	for i, f := range shapeFields {
+		if got := shapeField(f); got != i {
+			t.Errorf("shapeField(%q) = %d, want %d", f, got, i)
+		}
+	}
+	if shapeField("find") != -1 {
+		t.Error("find is no shape field")
+	}
+}
