@@ -26,6 +26,7 @@ type Grouper struct {
 	index      map[string]int32
 	buf        []byte
 	labels     []string // fingerprints computed ahead, on a cold call (see fingerprintAll)
+	seen       int      // entries of the previous call seen by this one: all, and none is to evict
 	// of and ids are each session's group and ID, to hand out the groups' IDs at the end.
 	of  []int32
 	ids []string
@@ -110,7 +111,7 @@ func (gr *Grouper) byShape(n int, at func(int) *Session) []Group {
 	}
 	gr.gen++
 	gen := gr.gen
-	gr.next = gr.next[:0]
+	gr.next, gr.seen = gr.next[:0], 0
 	if len(gr.byID) == 0 {
 		gr.fingerprintAll(n, at)
 	}
@@ -145,6 +146,9 @@ func (gr *Grouper) shapeOf(s *Session, i int, e *shapeEntry, gen uint32) *shapeI
 		return gr.newShape(s, i)
 	}
 	sum := gr.sum(s)
+	if e != nil && e.gen != gen {
+		gr.seen++
+	}
 	if e != nil && e.sum == sum && e.gen != gen {
 		e.gen, e.pos = gen, i
 		gr.next = append(gr.next, e)
@@ -258,6 +262,9 @@ func (gr *Grouper) sum(s *Session) uint64 {
 // evict forgets the sessions (those of the previous call) and shapes this call did not see.
 func (gr *Grouper) evict(gen uint32) {
 	for _, e := range gr.last {
+		if gr.seen == len(gr.last) {
+			break // this call saw every one (they are distinct)
+		}
 		if e.gen != gen && gr.byID[e.id] == e {
 			delete(gr.byID, e.id)
 			*e = shapeEntry{} // its slab may outlive it
