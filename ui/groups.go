@@ -294,7 +294,7 @@ func (p *panes) groupsTitle(v paneView) string {
 	if p.shown != nil {
 		t += " " + count(len(p.grp.rows)) + " " + groupNoun(p.by, len(p.grp.rows)) + " of " + count(p.sessInView) + " sessions"
 	}
-	t += p.sessionNotes(v, p.grp.hiddenSort(v.width), len(p.markedGroups), "")
+	t += p.sessionNotes(v, p.grp.hiddenSort(v.width), len(p.markedGroups))
 	t += staleTag(v)
 	return p.grp.titleNotes(t, v.width)
 }

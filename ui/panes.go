@@ -359,11 +359,7 @@ func (p *panes) sessionsTitle(v paneView) string {
 	if p.open != "" {
 		t += " · " + groupNoun(p.by, 1) + " " + source.Clean(p.openLabel) + " (esc: groups)"
 	}
-	sent := ""
-	if snap := p.shown; snap != nil && snap.TotalSessions > len(snap.Sessions) {
-		sent = "the source sent " + count(len(snap.Sessions)) + " of " + count(snap.TotalSessions)
-	}
-	t += p.sessionNotes(v, p.sess.hiddenSort(v.width), len(p.marked), sent)
+	t += p.sessionNotes(v, p.sess.hiddenSort(v.width), len(p.marked))
 	t += p.memberNotes() + staleTag(v)
 	return p.sess.titleNotes(t, v.width)
 }

@@ -30,9 +30,9 @@ func viewPane[R any](b *strings.Builder, v paneView, h int, p *panes, pn *pane[R
 }
 
 // sessionNotes are what the sessions or groups pane's title says after its counts: what narrows
-// the sessions, the sort column when it is hidden, the marks, a note (sent), and what the
-// query and the layout add.
-func (p *panes) sessionNotes(v paneView, sortedBy string, marked int, sent string) string {
+// the sessions, the sort column when it is hidden, the marks, whether the source sent only some
+// (the groups too are of those), and what the query and the layout add.
+func (p *panes) sessionNotes(v paneView, sortedBy string, marked int) string {
 	var t string
 	if p.narrowIP != "" {
 		t += " · client " + p.narrowIP
@@ -46,8 +46,8 @@ func (p *panes) sessionNotes(v paneView, sortedBy string, marked int, sent strin
 	if marked > 0 {
 		t += " · " + count(marked) + " marked"
 	}
-	if sent != "" {
-		t += " · " + sent
+	if snap := p.shown; snap != nil && snap.TotalSessions > len(snap.Sessions) {
+		t += " · the source sent " + count(len(snap.Sessions)) + " of " + count(snap.TotalSessions)
 	}
 	if v.q.IdleConnections {
 		t += " · +idle"
