@@ -72,6 +72,34 @@ func appendShape(b []byte, s *Session) []byte {
 // labelled ones are shown after the first with their name.
 var shapeFields = []string{"filter", "q", "query", "pipeline", "updates", "deletes", "u", "update", "key", "sort"}
 
+// shapeField is k's index in shapeFields, -1 when it is none (a switch: this runs for every
+// field of every command grouped).
+func shapeField(k string) int {
+	switch k {
+	case "filter":
+		return 0
+	case "q":
+		return 1
+	case "query":
+		return 2
+	case "pipeline":
+		return 3
+	case "updates":
+		return 4
+	case "deletes":
+		return 5
+	case "u":
+		return 6
+	case "update":
+		return 7
+	case "key":
+		return 8
+	case "sort":
+		return 9
+	}
+	return -1
+}
+
 // commandShape appends the shape of a command document's query fields. ok is false when the
 // document cannot be read (it is then shaped as text).
 func commandShape(b []byte, cmd []byte) ([]byte, bool) {
@@ -86,10 +114,8 @@ func commandShape(b []byte, cmd []byte) ([]byte, bool) {
 				return
 			}
 		}
-		for i, f := range shapeFields {
-			if string(k) == f && spans[i] == nil {
-				spans[i] = v
-			}
+		if i := shapeField(string(k)); i >= 0 && spans[i] == nil {
+			spans[i] = v
 		}
 	})
 	if err {

@@ -108,27 +108,45 @@ func (sc *scanner) skip(depth int) bool {
 	return sc.scalar()
 }
 
-// extWrappers are the Extended JSON wrappers of a literal value ({"$oid": …}, …).
-var extWrappers = map[string]bool{
-	"$oid": true, "$date": true, "$numberLong": true, "$numberInt": true, "$numberDouble": true,
-	"$numberDecimal": true, "$regularExpression": true, "$timestamp": true, "$binary": true,
-	"$minKey": true, "$maxKey": true, "$undefined": true, "$symbol": true, "$code": true,
-	"$uuid": true, "$regex": true, "$dbPointer": true,
+// isExtWrapper: k is one of the Extended JSON wrappers of a literal value ({"$oid": …}, …).
+func isExtWrapper(k string) bool {
+	switch k {
+	case "$oid", "$date", "$numberLong", "$numberInt", "$numberDouble", "$numberDecimal",
+		"$regularExpression", "$timestamp", "$binary", "$minKey", "$maxKey", "$undefined", "$symbol",
+		"$code", "$uuid", "$regex", "$dbPointer":
+		return true
+	}
+	return false
 }
 
-// collapsed are operators whose list argument is a literal of any length.
-var collapsed = map[string]bool{"$in": true, "$nin": true, "$all": true}
+// isCollapsed: k is an operator whose list argument is a literal of any length.
+func isCollapsed(k string) bool {
+	switch k {
+	case "$in", "$nin", "$all":
+		return true
+	}
+	return false
+}
 
-// keptStrings are fields whose string values are structure, not literals: a $lookup's
+// isKeptString: k is a field whose string values are structure, not literals: a $lookup's
 // collection and fields, an $unwind's path, a $count's or $out's name.
-var keptStrings = map[string]bool{
-	"from": true, "localField": true, "foreignField": true, "as": true, "$unwind": true,
-	"path": true, "$count": true, "$out": true, "into": true, "connectFromField": true,
-	"connectToField": true, "$sortByCount": true,
+func isKeptString(k string) bool {
+	switch k {
+	case "from", "localField", "foreignField", "as", "$unwind", "path", "$count", "$out", "into",
+		"connectFromField", "connectToField", "$sortByCount":
+		return true
+	}
+	return false
 }
 
-// keptNumbers are fields whose numbers are structure: sort directions, projections.
-var keptNumbers = map[string]bool{"$sort": true, "sort": true, "$project": true, "projection": true, "$meta": true}
+// isKeptNumber: k is a field whose numbers are structure: sort directions, projections.
+func isKeptNumber(k string) bool {
+	switch k {
+	case "$sort", "sort", "$project", "projection", "$meta":
+		return true
+	}
+	return false
+}
 
 // value writes the shape of one value. keep says the value's scalars are structure and are
 // written as they are.
@@ -191,7 +209,7 @@ func (sc *scanner) object(depth int, keep bool) bool {
 			return false
 		}
 		sc.ws()
-		if n == 0 && extWrappers[string(k)] {
+		if n == 0 && isExtWrapper(string(k)) {
 			// A literal such as {"$oid": …}: the whole object is one "?".
 			sc.i = at
 			sc.out = sc.out[:mark]
@@ -206,12 +224,12 @@ func (sc *scanner) object(depth int, keep bool) bool {
 		}
 		sc.out = appendKey(sc.out, k)
 		sc.out = append(sc.out, ": "...)
-		if collapsed[string(k)] {
+		if isCollapsed(string(k)) {
 			if !sc.skip(depth + 1) {
 				return false
 			}
 			sc.out = append(sc.out, "[?]"...)
-		} else if !sc.value(depth+1, keep || keptStrings[string(k)] || keptNumbers[string(k)]) {
+		} else if !sc.value(depth+1, keep || isKeptString(string(k)) || isKeptNumber(string(k))) {
 			return false
 		}
 		sc.ws()

@@ -294,52 +294,18 @@ func (p *panes) groupsTitle(v paneView) string {
 	if p.shown != nil {
 		t += " " + count(len(p.grp.rows)) + " " + groupNoun(p.by, len(p.grp.rows)) + " of " + count(p.sessInView) + " sessions"
 	}
-	if p.narrowIP != "" {
-		t += " · client " + p.narrowIP
-	}
-	if !v.q.Filter.Empty() {
-		t += " · filter " + source.Clean(v.q.Filter.Text)
-	}
-	if s := p.grp.hiddenSort(v.width); s != "" {
-		t += " · sorted by " + s
-	}
-	if n := len(p.markedGroups); n > 0 {
-		t += " · " + count(n) + " marked"
-	}
-	if v.q.IdleConnections {
-		t += " · +idle"
-	}
-	if v.q.System {
-		t += " · +system"
-	}
-	if p.maximised {
-		t += " · maximised (z)"
-	}
+	t += p.sessionNotes(v, p.grp.hiddenSort(v.width), len(p.markedGroups))
 	t += staleTag(v)
 	return p.grp.titleNotes(t, v.width)
 }
 
 func (p *panes) viewGroups(b *strings.Builder, v paneView, h int) {
-	focused := p.focus == focusSessions
-	p.grp.settle(v.width, h-2, v.now)
-	b.WriteString(p.title(v, focused, p.groupsTitle(v)))
-	b.WriteByte('\n')
-	switch {
-	case p.shown == nil:
-		viewWaiting(b, v, h-1)
-	case len(p.grp.rows) == 0:
-		msg := "no session to group — i shows idle connections, s internal operations; t shows rows"
+	viewPane(b, v, h, p, &p.grp, p.focus == focusSessions, func() string { return p.groupsTitle(v) }, func() string {
 		if !v.q.Filter.Empty() {
-			msg = "no session matches the filter — esc clears it"
+			return "no session matches the filter — esc clears it"
 		}
-		viewNoRows(b, v, h, msg, func(b *strings.Builder) {
-			p.grp.render(b, v.width, 1, focused, v.st, v.now, rowDecor[groupRow]{})
-		})
-	default:
-		rowsView(b, v, func(b *strings.Builder) {
-			p.grp.render(b, v.width, h-1, focused, v.st, v.now, p.groupDecor(v.st))
-		})
-	}
+		return "no session to group — i shows idle connections, s internal operations; t shows rows"
+	}, func() rowDecor[groupRow] { return p.groupDecor(v.st) })
 }
 
 // groupDecor marks the marked groups and colours collection scans and lock waits.

@@ -60,6 +60,14 @@ func (m *Model) escGroup() bool {
 	return true
 }
 
+// leaveGroups is esc in the grouped view once there is nothing to clear: back to the rows,
+// as esc from a group's sessions is back to the groups.
+func (m *Model) leaveGroups() {
+	m.panes.toggleGroups(m.query)
+	m.setStatus("sessions as rows — t groups them", false)
+	m.rowsChanged()
+}
+
 // killGroup is k on the groups: the sessions of the marked groups (or of the selected one)
 // are marked and go through the kill dialog, which names the group and shows a sample.
 func (m *Model) killGroup() {

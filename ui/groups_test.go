@@ -224,7 +224,7 @@ func TestGroupKill(t *testing.T) {
 				t.Errorf("the killer must get the sessions as last seen: %+v", s)
 			}
 		}
-		if !strings.Contains(h.m.status.text, "206 killed") || len(h.m.panes.marked) != 0 {
+		if !strings.HasPrefix(h.m.status.text, "kill: 6 killed — ") || !strings.Contains(h.m.status.text, "206 killed") || len(h.m.panes.marked) != 0 {
 			t.Errorf("status %q, marked %v", h.m.status.text, h.m.panes.marked)
 		}
 	})
@@ -316,4 +316,31 @@ func BenchmarkGroupedView(b *testing.B) {
 			_ = m.View()
 		}
 	})
+}
+
+// TestGroupEscBacksOut: esc backs out one level at a time: a group's sessions, the groups (with
+// a filter, which goes first), the rows; t from a group's sessions says it leads to all rows.
+func TestGroupEscBacksOut(t *testing.T) {
+	h, _ := startedPile(t, Options{})
+	h.keys("t", "enter")
+	if foot := lastLineOf(screen(h)); !strings.Contains(foot, "t all rows") || !strings.Contains(foot, "esc groups") {
+		t.Errorf("footer in a group's sessions: %q", foot)
+	}
+	h.keys("esc")
+	if !h.m.panes.showingGroups() {
+		t.Fatal("esc from a group's sessions should return to the groups")
+	}
+	h.keys("/")
+	h.typeText("app:storefront")
+	h.keys("enter", "esc")
+	if !h.m.panes.showingGroups() || !h.m.query.Filter.Empty() {
+		t.Fatalf("esc should clear the filter first, in the groups; grouped %v, filter %q", h.m.panes.showingGroups(), h.m.query.Filter.Text)
+	}
+	h.keys("esc")
+	if h.m.panes.grouped || h.m.panes.showingGroups() {
+		t.Fatal("esc with nothing to clear should leave the groups for the rows")
+	}
+	if !strings.Contains(h.m.status.text, "as rows") {
+		t.Errorf("status %q", h.m.status.text)
+	}
 }

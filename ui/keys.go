@@ -219,6 +219,7 @@ func (k *mainKeys) syncGroups(groups, inGroup bool, nextBy string, markedGroups 
 	k.Back.SetHelp("esc", "unmark")
 	if inGroup {
 		k.Back.SetHelp("esc", "groups")
+		k.Groups.SetHelp("t", "all rows") // t leaves the group for every session's row
 	}
 	k.Mark.SetHelp("space", "mark")
 	k.Kill.SetHelp("k", "kill")
@@ -303,7 +304,7 @@ func (k mainKeys) groups() []helpGroup {
 		{"Filter", []key.Binding{spelled(k.Filter, "filter"), spelled(k.Back, "clear marks, group, client, filter")}},
 		{"Group (the filter applies before grouping)", []key.Binding{
 			spelled(k.Groups, "sessions as groups / as rows"),
-			spelled(k.GroupBy, "group by shape, app, ns, client, user, op, plan, host"),
+			spelled(k.GroupBy, "next grouping: shape, app, ns…"),
 			newBinding("enter", "sessions of the group (esc: back)", "enter"),
 		}},
 		{"Show", []key.Binding{

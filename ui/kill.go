@@ -191,7 +191,28 @@ func killReport(results []source.KillResult) (status string, bad, refused bool) 
 	if len(parts) == 0 {
 		parts, bad = []string{"the source reported no result"}, true
 	}
-	return "kill: " + strings.Join(parts, " · "), bad, refused
+	return "kill: " + killTally(results) + strings.Join(parts, " · "), bad, refused
+}
+
+// killTally counts the outcomes of a kill of many ("52 killed, 1 refused — "), which the
+// list of each that follows is too long to tell once the status line cuts it.
+func killTally(results []source.KillResult) string {
+	if len(results) <= 3 {
+		return ""
+	}
+	var order []source.KillOutcome
+	n := map[source.KillOutcome]int{}
+	for _, r := range results {
+		if n[r.Outcome] == 0 {
+			order = append(order, r.Outcome)
+		}
+		n[r.Outcome]++
+	}
+	tally := make([]string, len(order))
+	for i, o := range order {
+		tally[i] = count(n[o]) + " " + string(o)
+	}
+	return strings.Join(tally, ", ") + " — "
 }
 
 // onKillDone reports the outcome in the status line and refreshes so the result is visible.

@@ -941,6 +941,10 @@ func TestFilterGoesToCappedSourcesOnly(t *testing.T) {
 		if f := lastFilter(src); f != "op:query" {
 			t.Fatalf("refreshes keep sending the filter, got %q", f)
 		}
+		h.keys("t")
+		if s := paneTitle(screen(h), " GROUPS"); !strings.Contains(s, "the source sent") {
+			t.Fatalf("the groups are of the sessions sent: their title should say so too: %q", s)
+		}
 	})
 }
 

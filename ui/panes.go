@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"fmt"
 	"strings"
 	"time"
 
@@ -305,8 +304,15 @@ func nOfM(n, total int, filtered bool) string {
 }
 
 func (p *panes) viewClients(b *strings.Builder, v paneView, h int) {
-	focused := p.focus == focusClients
-	p.cli.settle(v.width, h-2, v.now)
+	viewPane(b, v, h, p, &p.cli, p.focus == focusClients, func() string { return p.clientsTitle(v) }, func() string {
+		if !v.q.Filter.Empty() {
+			return "no client matches the filter"
+		}
+		return "no clients"
+	}, func() rowDecor[cliRow] { return p.clientDecor(v.st) })
+}
+
+func (p *panes) clientsTitle(v paneView) string {
 	t := "CLIENTS"
 	if p.shown != nil {
 		t += " " + nOfM(len(p.cli.rows), p.cliTotal, v.q.Filter.HasClientTerms())
@@ -321,25 +327,7 @@ func (p *panes) viewClients(b *strings.Builder, v paneView, h int) {
 		t += " · maximised (z)"
 	}
 	t += staleTag(v)
-	t = p.cli.titleNotes(t, v.width)
-	b.WriteString(p.title(v, focused, t))
-	b.WriteByte('\n')
-	switch {
-	case p.shown == nil:
-		viewWaiting(b, v, h-1)
-	case len(p.cli.rows) == 0:
-		msg := "no clients"
-		if !v.q.Filter.Empty() {
-			msg = "no client matches the filter"
-		}
-		viewNoRows(b, v, h, msg, func(b *strings.Builder) {
-			p.cli.render(b, v.width, 1, focused, v.st, v.now, rowDecor[cliRow]{})
-		})
-	default:
-		rowsView(b, v, func(b *strings.Builder) {
-			p.cli.render(b, v.width, h-1, focused, v.st, v.now, p.clientDecor(v.st))
-		})
-	}
+	return p.cli.titleNotes(t, v.width)
 }
 
 func (p *panes) clientDecor(st *styles) rowDecor[cliRow] {
@@ -371,30 +359,7 @@ func (p *panes) sessionsTitle(v paneView) string {
 	if p.open != "" {
 		t += " · " + groupNoun(p.by, 1) + " " + source.Clean(p.openLabel) + " (esc: groups)"
 	}
-	if p.narrowIP != "" {
-		t += " · client " + p.narrowIP
-	}
-	if !v.q.Filter.Empty() {
-		t += " · filter " + source.Clean(v.q.Filter.Text)
-	}
-	if s := p.sess.hiddenSort(v.width); s != "" {
-		t += " · sorted by " + s
-	}
-	if n := len(p.marked); n > 0 {
-		t += fmt.Sprintf(" · %d marked", n)
-	}
-	if snap := p.shown; snap != nil && snap.TotalSessions > len(snap.Sessions) {
-		t += " · the source sent " + count(len(snap.Sessions)) + " of " + count(snap.TotalSessions)
-	}
-	if v.q.IdleConnections {
-		t += " · +idle"
-	}
-	if v.q.System {
-		t += " · +system"
-	}
-	if p.maximised {
-		t += " · maximised (z)"
-	}
+	t += p.sessionNotes(v, p.sess.hiddenSort(v.width), len(p.marked))
 	t += p.memberNotes() + staleTag(v)
 	return p.sess.titleNotes(t, v.width)
 }
@@ -404,31 +369,17 @@ func (p *panes) viewSessions(b *strings.Builder, v paneView, h int) {
 		p.viewGroups(b, v, h)
 		return
 	}
-	focused := p.focus == focusSessions
-	p.sess.settle(v.width, h-2, v.now)
-	b.WriteString(p.title(v, focused, p.sessionsTitle(v)))
-	b.WriteByte('\n')
-	switch {
-	case p.shown == nil:
-		viewWaiting(b, v, h-1)
-	case len(p.sess.rows) == 0:
-		msg := "no operation in flight — i shows idle connections, s internal operations"
+	viewPane(b, v, h, p, &p.sess, p.focus == focusSessions, func() string { return p.sessionsTitle(v) }, func() string {
 		switch {
 		case p.open != "":
-			msg = "no session of this " + groupNoun(p.by, 1) + " is left — esc returns to the groups"
+			return "no session of this " + groupNoun(p.by, 1) + " is left — esc returns to the groups"
 		case !v.q.Filter.Empty():
-			msg = "no session matches the filter — esc clears it"
+			return "no session matches the filter — esc clears it"
 		case p.narrowIP != "":
-			msg = "no session from " + p.narrowIP + " — esc shows every client"
+			return "no session from " + p.narrowIP + " — esc shows every client"
 		}
-		viewNoRows(b, v, h, msg, func(b *strings.Builder) {
-			p.sess.render(b, v.width, 1, focused, v.st, v.now, rowDecor[sessRow]{})
-		})
-	default:
-		rowsView(b, v, func(b *strings.Builder) {
-			p.sess.render(b, v.width, h-1, focused, v.st, v.now, p.sessionDecor(v.st))
-		})
-	}
+		return "no operation in flight — i shows idle connections, s internal operations"
+	}, func() rowDecor[sessRow] { return p.sessionDecor(v.st) })
 }
 
 // sessionDecor marks the marked sessions and colours what deserves a look: long running

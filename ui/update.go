@@ -265,6 +265,8 @@ func (m *Model) onEsc() tea.Cmd {
 	case !m.query.Filter.Empty() || m.query.Filter.Text != "":
 		m.setStatus("filter cleared", false)
 		return m.applyFilterText("")
+	case m.panes.showingGroups(): // nothing else to clear: back out of the groups
+		m.leaveGroups()
 	}
 	return nil
 }
