@@ -310,7 +310,7 @@ func (k mainKeys) groups() []helpGroup {
 		{"Show", []key.Binding{
 			spelled(k.Enter, "details / sessions of client"), spelled(k.Idle, "show idle connections"),
 			spelled(k.System, "show internal/system ops"), spelled(k.Copy, "copy command"),
-			spelled(k.Members, "members: all, primaries, each member alone"),
+			spelled(k.Members, "members: all, primary, one"),
 			spelled(k.Events, "event log: outages, storms…"),
 			spelled(k.Vitals, "vitals over 10 minutes"),
 		}},
