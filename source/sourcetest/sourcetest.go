@@ -571,28 +571,45 @@ func (r *runner) visibility(t *testing.T) {
 		before := r.snapshot(t, allQuery)
 		got := r.snapshot(t, q)
 		after := r.snapshot(t, allQuery)
-		kind := func(s *source.Session) string { return fmt.Sprintf("%s/%v", s.Type, s.Internal) }
-		stable := map[string]string{}
-		for i := range after.Sessions {
-			stable[after.Sessions[i].ID] = kind(&after.Sessions[i])
-		}
-		// A connection idle before and after may have been busy in between, listed then under
-		// its operation's ID: it was returned, as what it was at that moment.
-		in, conns := map[string]bool{}, map[string]bool{}
-		for _, s := range got.Sessions {
-			in[s.ID] = true
-			if s.Desc != "" {
-				conns[s.Host+"|"+s.Desc] = true
-			}
-		}
-		for i := range before.Sessions {
-			s := &before.Sessions[i]
-			busy := s.Type == source.TypeIdle && s.Desc != "" && conns[s.Host+"|"+s.Desc]
-			if stable[s.ID] == kind(s) && q.Shows(s) && !in[s.ID] && !busy {
-				t.Errorf("query %+v: session %q (%s, internal %v) is shown by the rule but not returned", q, s.ID, s.Type, s.Internal)
-			}
+		for _, miss := range visibilityMisses(q, before, got, after) {
+			t.Error(miss)
 		}
 	}
+}
+
+// visibilityMisses lists the sessions of before, unchanged in after, that q shows but got lacks.
+//
+// A connection idle before and after may have been busy in between, and then got returned it
+// as what it was at that moment: an operation listed under its own ID, on the same host and
+// connection, or, through a mongos, under a shard member's address and that member's
+// connection, known then only by the application's address (its Client, ip:port, one TCP
+// connection's own).
+func visibilityMisses(q source.Query, before, got, after *source.Snapshot) []string {
+	kind := func(s *source.Session) string { return fmt.Sprintf("%s/%v", s.Type, s.Internal) }
+	stable := map[string]string{}
+	for i := range after.Sessions {
+		stable[after.Sessions[i].ID] = kind(&after.Sessions[i])
+	}
+	in, conns, clients := map[string]bool{}, map[string]bool{}, map[string]bool{}
+	for _, s := range got.Sessions {
+		in[s.ID] = true
+		if s.Desc != "" {
+			conns[s.Host+"|"+s.Desc] = true
+		}
+		if s.Type == source.TypeOp && s.Client != "" {
+			clients[s.Client] = true
+		}
+	}
+	var out []string
+	for i := range before.Sessions {
+		s := &before.Sessions[i]
+		busy := s.Type == source.TypeIdle &&
+			((s.Desc != "" && conns[s.Host+"|"+s.Desc]) || (s.Client != "" && clients[s.Client]))
+		if stable[s.ID] == kind(s) && q.Shows(s) && !in[s.ID] && !busy {
+			out = append(out, fmt.Sprintf("query %+v: session %q (%s, internal %v) is shown by the rule but not returned", q, s.ID, s.Type, s.Internal))
+		}
+	}
+	return out
 }
 
 func (r *runner) clients(t *testing.T) {
