@@ -1,7 +1,6 @@
 package sourcetest
 
 import (
-	"strings"
 	"testing"
 
 	"github.com/currentop/currentop/source"
@@ -35,7 +34,7 @@ func TestVisibilityMisses(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			misses := visibilityMisses(q, snap(idle), tt.got, snap(idle))
 			if got := len(misses) > 0; got != tt.miss {
-				t.Errorf("miss = %v, want %v: %s", got, tt.miss, strings.Join(misses, "; "))
+				t.Errorf("miss = %v, want %v: %v", got, tt.miss, misses)
 			}
 		})
 	}
