@@ -347,46 +347,8 @@ func (s *Source) snapshot(ctx context.Context, q source.Query, shardOps bool) (*
 		return s.legacySnapshot(ctx, q)
 	}
 	me := s.self()
-	l := &full
-	if q.Lean {
-		l = &lean
-	}
-	var (
-		wg             sync.WaitGroup
-		server         source.Server
-		serr           error
-		sessions, idle *sessionRead
-		clients        *clientRead
-	)
-	wg.Add(3)
-	go func() {
-		defer wg.Done()
-		server, serr = s.serverStatus(ctx)
-	}()
-	go func() {
-		defer wg.Done()
-		if !shardOps && s.mongos {
-			sessions = &sessionRead{l: l, me: me}
-			return
-		}
-		sessions = s.readSessions(ctx, sessionsPipeline(q, me), l, me, q.Commands)
-	}()
-	go func() {
-		defer wg.Done()
-		clients = s.readClients(ctx, me)
-	}()
-	if s.mongos && q.IdleConnections {
-		// The fan-out's idle connections are mongos→shard pool connections; the applications'
-		// idle connections are the mongos's own.
-		local := me
-		local.mongos, local.allNodes = false, false
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			idle = s.readSessions(ctx, idleLocalPipeline(q, me), l, local, q.Commands)
-		}()
-	}
-	wg.Wait()
+	r := s.readAll(ctx, q, me, shardOps)
+	server, serr, sessions, idle, clients := r.server, r.serr, r.sessions, r.idle, r.clients
 	if noStage(sessions.err) {
 		return s.fallBack(ctx, q, sessions.err)
 	}
@@ -422,6 +384,56 @@ func (s *Source) snapshot(ctx context.Context, q source.Query, shardOps bool) (*
 	s.addClients(snap, clients)
 	s.addSessions(snap, q, sessions, idle)
 	return snap, nil
+}
+
+// reads are one snapshot's reads, made at once: serverStatus, the sessions, the clients and,
+// through a mongos with idle connections shown, the mongos's own idle connections.
+type reads struct {
+	server         source.Server
+	serr           error
+	sessions, idle *sessionRead
+	clients        *clientRead
+}
+
+func (s *Source) readAll(ctx context.Context, q source.Query, me self, shardOps bool) reads {
+	l := &full
+	if q.Lean {
+		l = &lean
+	}
+	var (
+		wg sync.WaitGroup
+		r  reads
+	)
+	wg.Add(3)
+	go func() {
+		defer wg.Done()
+		r.server, r.serr = s.serverStatus(ctx)
+	}()
+	go func() {
+		defer wg.Done()
+		if !shardOps && s.mongos {
+			r.sessions = &sessionRead{l: l, me: me}
+			return
+		}
+		r.sessions = s.readSessions(ctx, sessionsPipeline(q, me), l, me, q.Commands)
+	}()
+	go func() {
+		defer wg.Done()
+		r.clients = s.readClients(ctx, me)
+	}()
+	if s.mongos && q.IdleConnections {
+		// The fan-out's idle connections are mongos→shard pool connections; the applications'
+		// idle connections are the mongos's own.
+		local := me
+		local.mongos, local.allNodes = false, false
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r.idle = s.readSessions(ctx, idleLocalPipeline(q, me), l, local, q.Commands)
+		}()
+	}
+	wg.Wait()
+	return r
 }
 
 // sessionRead collects the sessions of one $currentOp read as the documents arrive, so that

@@ -90,36 +90,43 @@ func enrich(s *source.Session, operation, query string) {
 		s.Type, s.Active = typ, false
 	}
 
-	// The server's own work, as the direct source classifies it: no network connection,
-	// the internal __system user, cluster members' connections, replication.
-	if len(d.Opid) > 0 && len(d.ConnectionID) == 0 && jsonStr(d.Type) != source.TypeIdleCursor {
+	if internalOp(&d, users, jsonStr(md.Driver.Name), s) {
 		s.Internal = true
+	}
+}
+
+// internalOp says whether the Operation document d is the server's own work, as the direct
+// source classifies it: no network connection, the internal __system user, cluster members'
+// connections, replication, awaitable hello heartbeats.
+func internalOp(d *opDoc, users []struct{ User, DB json.RawMessage }, driver string, s *source.Session) bool {
+	if len(d.Opid) > 0 && len(d.ConnectionID) == 0 && jsonStr(d.Type) != source.TypeIdleCursor {
+		return true
 	}
 	for _, u := range users {
 		if jsonStr(u.User) == "__system" {
-			s.Internal = true
+			return true
 		}
 	}
-	if strings.HasPrefix(jsonStr(md.Driver.Name), "NetworkInterfaceTL") {
-		s.Internal = true
+	if strings.HasPrefix(driver, "NetworkInterfaceTL") {
+		return true
 	}
 	if strings.EqualFold(s.Op, "getmore") && s.NS == "local.oplog.rs" {
-		s.Internal = true
+		return true
 	}
-	if len(d.Command) > 0 && d.Command[0] == '{' {
-		var cmd map[string]json.RawMessage
-		if json.Unmarshal(d.Command, &cmd) == nil {
-			_, hb := cmd["replSetHeartbeat"]
-			_, up := cmd["replSetUpdatePosition"]
-			_, hello := cmd["hello"]
-			_, isMaster := cmd["isMaster"]
-			_, ismaster := cmd["ismaster"]
-			_, tv := cmd["topologyVersion"]
-			if hb || up || ((hello || isMaster || ismaster) && tv) {
-				s.Internal = true
-			}
-		}
+	if len(d.Command) == 0 || d.Command[0] != '{' {
+		return false
 	}
+	var cmd map[string]json.RawMessage
+	if json.Unmarshal(d.Command, &cmd) != nil {
+		return false
+	}
+	_, hb := cmd["replSetHeartbeat"]
+	_, up := cmd["replSetUpdatePosition"]
+	_, hello := cmd["hello"]
+	_, isMaster := cmd["isMaster"]
+	_, ismaster := cmd["ismaster"]
+	_, tv := cmd["topologyVersion"]
+	return hb || up || ((hello || isMaster || ismaster) && tv)
 }
 
 // describe fills what the statement text left unknown from the Operation document: the
