@@ -27,7 +27,7 @@ func TestEndToEndQuitWhileConnecting(t *testing.T) {
 				t.Fatalf("the password is on the screen:\n%s", s)
 			}
 			e.send(key)
-			s = e.waitFor("EXIT=0 on the normal screen", 10*time.Second, func(s string) bool {
+			s = e.waitFor("EXIT=0 on the normal screen", exitGuard, func(s string) bool {
 				return strings.Contains(s, "EXIT=0") && !strings.Contains(s, "currentop ·")
 			})
 			for _, bad := range append(driverInternals, "hunter2") {

@@ -53,7 +53,7 @@ func TestEndToEndReplicaSet(t *testing.T) {
 
 	e.killOnSecondary()
 	e.send("q")
-	e.waitFor("EXIT=0 on the normal screen", 10*time.Second, func(s string) bool {
+	e.waitFor("EXIT=0 on the normal screen", exitGuard, func(s string) bool {
 		return strings.Contains(s, "EXIT=0") && !strings.Contains(s, "currentop ·")
 	})
 }

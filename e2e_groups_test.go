@@ -113,7 +113,7 @@ func TestEndToEndGroups(t *testing.T) {
 		t.Fatalf("timed out waiting for the pile-up's sessions gone; last screen:\n%s\nevent log:\n%s", s, log)
 	}
 	e.send("q")
-	e.waitFor("EXIT=0 on the normal screen", 10*time.Second, func(s string) bool {
+	e.waitFor("EXIT=0 on the normal screen", exitGuard, func(s string) bool {
 		return strings.Contains(s, "EXIT=0")
 	})
 }

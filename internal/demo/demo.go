@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"sync"
 	"time"
 
 	"github.com/currentop/currentop/internal/fromsource"
@@ -170,12 +171,19 @@ func (d *Demo) Close() error {
 	for i := len(d.closers) - 1; i >= 0; i-- {
 		errs = append(errs, d.closers[i]())
 	}
-	if d.work != nil {
-		d.work.Stop()
+	// The workloads stop side by side: each may wait for its clients to disconnect, and a
+	// person who pressed q is waiting for the prompt.
+	var wg sync.WaitGroup
+	for _, w := range []*workload.Workload{d.work, d.reads} {
+		if w != nil {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				w.Stop()
+			}()
+		}
 	}
-	if d.reads != nil {
-		d.reads.Stop()
-	}
+	wg.Wait()
 	if d.direct != nil {
 		errs = append(errs, d.direct.Close())
 	}
